@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Platform.Silo.Infrastructure;
+
+namespace Platform.Silo.Hosting;
+
+public static class SiloHostingExtensions
+{
+    /// <summary>The Orleans silo on PostgreSQL, with migrations applied before the silo starts.</summary>
+    public static IHostApplicationBuilder AddPlatformSilo(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
+        builder.Services.AddOptions<PlatformOptions>().BindConfiguration(PlatformOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+
+        // Registered before UseOrleans, so it runs (and can stop the start) before the silo joins the cluster.
+        builder.Services.AddHostedService<MigrationHostedService>();
+        builder.Services.AddHealthChecks();
+        builder.UseOrleans(silo =>
+        {
+            silo.ConfigurePlatformSilo(options);
+            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+        });
+        return builder;
+    }
+
+    /// <summary>Everything a silo of this platform needs apart from its endpoints; shared with the test clusters.</summary>
+    public static ISiloBuilder ConfigurePlatformSilo(this ISiloBuilder silo, PlatformOptions options)
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = PostgresSchema.Invariant;
+            o.ConnectionString = options.Postgres;
+        });
+        silo.AddAdoNetGrainStorage(PostgresSchema.StorageName, o =>
+        {
+            o.Invariant = PostgresSchema.Invariant;
+            o.ConnectionString = options.Postgres;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = PostgresSchema.Invariant;
+            o.ConnectionString = options.Postgres;
+        });
+        silo.Configure<ClusterMembershipOptions>(ClusterTuning.Apply);
+        silo.Services.AddSingleton(TimeProvider.System);
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        return silo;
+    }
+
+    public static WebApplication MapPlatformSiloEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}
