@@ -1,4 +1,14 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Orleans.Configuration;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Platform.Api.Conversations;
+using Platform.Api.Infrastructure;
+using Platform.Api.Operator;
+using Platform.Api.Personas;
+using Platform.Api.Replicas;
+using Scalar.AspNetCore;
 
 namespace Platform.Api.Hosting;
 
@@ -29,8 +39,19 @@ public static class ApiHostingExtensions
                 o.ConnectionString = cluster.Postgres;
             });
         });
+        builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddOpenApi();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes * 2L);
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"))
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddRuntimeInstrumentation().AddMeter("Microsoft.Orleans"));
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
         return builder;
     }
 
@@ -39,6 +60,11 @@ public static class ApiHostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthChecks("/healthz");
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs");
+        var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>();
+        v2.MapReplicas().MapPersonas().MapConversations();
+        app.MapOperator();
         return app;
     }
 }

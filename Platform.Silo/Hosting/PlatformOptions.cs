@@ -27,6 +27,10 @@ public sealed class PlatformOptions
     /// <summary>Gateway port for clients (Api, Portal, render workers); 0 = pick a free one.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>The public origin of the Api, used to build <c>conversation_url</c>.</summary>
+    [Required]
+    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+
     /// <summary>Key used to encrypt tenants' secrets (LLM keys, webhook secrets) at rest: 32 bytes, base64. The run
     /// command generates one under .data/; deployments supply their own.</summary>
     public string? SecretsKey { get; set; }

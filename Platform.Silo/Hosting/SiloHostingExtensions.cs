@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Npgsql;
+using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
 
 namespace Platform.Silo.Hosting;
@@ -49,6 +51,10 @@ public static class SiloHostingExtensions
         });
         silo.Configure<ClusterMembershipOptions>(ClusterTuning.Apply);
         silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(options.Postgres));
+        silo.Services.AddSingleton<AppDatabase>();
+        silo.Services.AddSingleton(_ => new SecretProtector(options.SecretsKey));
+        silo.Services.AddHostedService<DeadlineSweeper>();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }
