@@ -44,6 +44,10 @@ public static class JsonBody
         try
         {
             var node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, DocumentOptions);
+            if (FindBadText(node, "") is { } bad)
+            {
+                return (null, ProblemResults.Field(StatusCodes.Status400BadRequest, bad, $"'{bad}' contains a NUL character or invalid Unicode (a lone surrogate)."));
+            }
             return (node, null);
         }
         catch (JsonException e)
@@ -67,6 +71,69 @@ public static class JsonBody
         }
         var errors = ShapeValidation.Validate(shape, node);
         return errors.Count > 0 ? (null, ProblemResults.From(Problem.Invalid(errors))) : (node, null);
+    }
+
+    /// <summary>
+    /// The path of the first string (value or member name) that PostgreSQL's text and jsonb types cannot hold: NUL, or
+    /// UTF-16 that is not valid Unicode. Checked here so that no such text reaches a grain or the database.
+    /// </summary>
+    private static string? FindBadText(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    var p = path.Length == 0 ? name : $"{path}.{name}";
+                    if (!IsGoodText(name))
+                    {
+                        return p;
+                    }
+                    if (FindBadText(value, p) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+                return null;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (FindBadText(a[i], $"{path}[{i}]") is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+                return null;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                return IsGoodText(v.GetValue<string>()) ? null : (path.Length == 0 ? "body" : path);
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsGoodText(string s)
+    {
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c == '\0')
+            {
+                return false;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static IResult TooLarge() =>

@@ -185,20 +185,31 @@ public static class JsonPatch
 
     private static string? Replace(ref JsonNode doc, string[] tokens, JsonNode? value)
     {
-        if (tokens.Length > 0)
+        if (tokens.Length == 0)
         {
-            var parent = Pointer.Resolve(doc, tokens.AsSpan(0, tokens.Length - 1), out var missing);
-            if (missing is not null)
-            {
-                return missing;
-            }
-            if (parent is JsonObject obj && !obj.ContainsKey(tokens[^1]))
-            {
-                return $"there is no member '{tokens[^1]}' to replace (use 'add')";
-            }
+            return Add(ref doc, tokens, value);
         }
-        var error = Remove(ref doc, tokens, out _);
-        return tokens.Length == 0 ? Add(ref doc, tokens, value) : error ?? Add(ref doc, tokens, value);
+        var parent = Pointer.Resolve(doc, tokens.AsSpan(0, tokens.Length - 1), out var missing);
+        if (missing is not null)
+        {
+            return missing;
+        }
+        var last = tokens[^1];
+        switch (parent)
+        {
+            case JsonObject obj when obj.ContainsKey(last):
+                obj[last] = value; // in place: members keep their order
+                return null;
+            case JsonObject:
+                return $"there is no member '{last}' to replace (use 'add')";
+            case JsonArray arr when Pointer.TryIndex(last, out var index) && index < arr.Count:
+                arr[index] = value;
+                return null;
+            case JsonArray arr:
+                return $"'{last}' is not an index of an item in an array of {arr.Count} items";
+            default:
+                return "the parent is not an object or an array";
+        }
     }
 
     private static string? Move(ref JsonNode doc, string[] from, string[] to)

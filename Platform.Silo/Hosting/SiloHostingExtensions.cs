@@ -1,5 +1,9 @@
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Npgsql;
 using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
@@ -18,9 +22,17 @@ public static class SiloHostingExtensions
         // Registered before UseOrleans, so it runs (and can stop the start) before the silo joins the cluster.
         builder.Services.AddHostedService<MigrationHostedService>();
         builder.Services.AddHealthChecks();
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application").AddNpgsql())
+            .WithMetrics(m => m.AddRuntimeInstrumentation().AddMeter("Microsoft.Orleans"));
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
         builder.UseOrleans(silo =>
         {
             silo.ConfigurePlatformSilo(options);
+            silo.AddDashboard();
             silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
         });
         return builder;
@@ -62,6 +74,7 @@ public static class SiloHostingExtensions
     public static WebApplication MapPlatformSiloEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/healthz");
+        app.MapOrleansDashboard("/dashboard");
         return app;
     }
 }

@@ -1,0 +1,99 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Platform.Contracts;
+using Platform.Testing;
+
+namespace Platform.Api.Tests;
+
+/// <summary>
+/// One real cluster (silo on a fresh PostgreSQL database, our AdoNet providers) and the real Api connected to it as an
+/// Orleans client, served in-process. Shared by the tests of a collection; each test makes its own tenants.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const string OperatorKey = "op_test_0123456789";
+
+    public PlatformCluster Cluster { get; private set; } = null!;
+    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Cluster = await PlatformCluster.StartAsync();
+        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
+            .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
+            .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
+            .UseSetting("Operator:ApiKey", OperatorKey));
+        _ = Factory.Server; // start the host now, so a broken start fails here with its message
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    public HttpClient Operator()
+    {
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-operator-key", OperatorKey);
+        return client;
+    }
+
+    public HttpClient Anonymous() => Factory.CreateClient();
+
+    /// <summary>A new tenant with a key; generous limits unless a plan is given.</summary>
+    public async Task<TenantClient> NewTenantAsync(string? plan = null)
+    {
+        using var op = Operator();
+        var created = await op.PostAsync("/operator/tenants", Body($$"""{"name":"T","plan":{{plan ?? """{"max_concurrent_conversations":1000,"requests_per_second":100000}"""}}}"""));
+        var tenant = await Json(created, 201);
+        var id = tenant["tenant_id"]!.GetValue<string>();
+        var key = await Json(await op.PostAsync($"/operator/tenants/{id}/api-keys", Body("""{"name":"test"}""")), 201);
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-api-key", key["api_key"]!.GetValue<string>());
+        return new TenantClient(new TenantId(id), key["api_key"]!.GetValue<string>(), key["key_id"]!.GetValue<string>(), client);
+    }
+
+    public static StringContent Body(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>The response body as JSON, after checking the status (the message shows the body if it differs).</summary>
+    public static async Task<JsonObject> Json(HttpResponseMessage response, int status = 200)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+}
+
+public sealed record TenantClient(TenantId Tenant, string ApiKey, string KeyId, HttpClient Http) : IDisposable
+{
+    public void Dispose() => Http.Dispose();
+
+    public async Task<string> StockReplicaAsync()
+    {
+        var list = await ApiFixture.Json(await Http.GetAsync("/v2/replicas?replica_type=system"));
+        return list["data"]![0]!["replica_id"]!.GetValue<string>();
+    }
+
+    public async Task<string> PersonaAsync(string? layers = null)
+    {
+        var replica = await StockReplicaAsync();
+        var body = $$"""{"persona_name":"P","system_prompt":"Be brief.","default_replica_id":"{{replica}}"{{(layers is null ? "" : $",\"layers\":{layers}")}}}""";
+        var persona = await ApiFixture.Json(await Http.PostAsync("/v2/personas", ApiFixture.Body(body)));
+        return persona["persona_id"]!.GetValue<string>();
+    }
+
+    public async Task<JsonObject> ConversationAsync(string persona, string extra = "")
+    {
+        var body = $$"""{"persona_id":"{{persona}}"{{extra}}}""";
+        return await ApiFixture.Json(await Http.PostAsync("/v2/conversations", ApiFixture.Body(body)));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
