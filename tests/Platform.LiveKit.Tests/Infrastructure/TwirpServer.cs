@@ -27,6 +27,8 @@ public sealed class TwirpServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Func<HttpContext, Task<CannedResponse?>>> _answers = new();
 
+    private readonly SemaphoreSlim _arrived = new(0);
+
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
     public CannedResponse Fallback { get; set; } = CannedResponse.Json("{}");
     public string Url { get; private set; } = "";
@@ -60,12 +62,25 @@ public sealed class TwirpServer : IAsyncDisposable
         return r!;
     }
 
+    /// <summary>Waits until at least <paramref name="count"/> requests have arrived (10 s deadline).</summary>
+    public async Task WaitForRequestsAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Requests.Count < count)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _arrived.WaitAsync(left))
+                Assert.Fail($"the loopback server saw {Requests.Count} requests within 10 s, expected {count}");
+        }
+    }
+
     private async Task HandleAsync(HttpContext ctx)
     {
         using var ms = new MemoryStream();
         await ctx.Request.Body.CopyToAsync(ms);
         Requests.Enqueue(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.ContentType,
             ctx.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null, ms.ToArray()));
+        _arrived.Release();
         var response = _answers.TryDequeue(out var answer) ? await answer(ctx) : Fallback;
         if (response is null)
         {
