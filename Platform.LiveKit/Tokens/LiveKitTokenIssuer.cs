@@ -111,6 +111,19 @@ public sealed class LiveKitTokenIssuer
         return Jwt.Sign(ClaimsJson.Write(_options.ApiKey, notBefore, expires, grants), _options.ApiSecret);
     }
 
+    /// <summary>
+    /// The lifetime to ask for when a token must not outlive <paramref name="deadline"/> (e.g. the conversation's
+    /// end at its maximum duration): <paramref name="wanted"/>, shortened to the time left until the deadline.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The deadline has passed.</exception>
+    public TimeSpan LifetimeUntil(DateTimeOffset deadline, TimeSpan wanted)
+    {
+        var left = deadline - _time.GetUtcNow();
+        if (left < TimeSpan.FromSeconds(1))
+            throw new ArgumentOutOfRangeException(nameof(deadline), deadline, "The deadline has passed: no token can be issued.");
+        return wanted < left ? wanted : left;
+    }
+
     private static void RequireName(string value, string name)
     {
         if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"'{name}' is required.", name);

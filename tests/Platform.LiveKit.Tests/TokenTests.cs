@@ -31,6 +31,21 @@ public sealed class TokenTests
     }
 
     [Fact]
+    public void Lifetime_is_bounded_by_the_conversation_deadline()
+    {
+        var issuer = new LiveKitTokenIssuer(Options, _time);
+        var deadline = _time.GetUtcNow() + TimeSpan.FromMinutes(3);
+        Assert.Equal(TimeSpan.FromMinutes(1), issuer.LifetimeUntil(deadline, TimeSpan.FromMinutes(1)));
+        Assert.Equal(TimeSpan.FromMinutes(3), issuer.LifetimeUntil(deadline, TimeSpan.FromHours(1)));
+
+        var token = issuer.CreateUserToken("r", "u", "U", issuer.LifetimeUntil(deadline, TimeSpan.FromHours(1)));
+        Assert.True(new LiveKitTokenVerifier(Options, _time).Verify(token).ExpiresAt <= deadline);
+
+        _time.Advance(TimeSpan.FromMinutes(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => issuer.LifetimeUntil(deadline, TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
     public void Joining_needs_an_identity_and_admin_tokens_cannot_join()
     {
         var issuer = new LiveKitTokenIssuer(Options, _time);
