@@ -185,6 +185,14 @@ public sealed class RoomServiceClient
                     throw new LiveKitException(method, TwirpCodes.Unavailable, $"LiveKit {method}: the server could not be reached ({e.Message}).", null, null, e);
                 lastFailure = e;
             }
+            catch (HttpRequestException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+            catch (HttpRequestException e) when (deadline.IsCancellationRequested)
+            {
+                throw TimedOut(method, e);
+            }
             catch (JsonException e)
             {
                 throw new LiveKitException(method, TwirpCodes.Internal, $"LiveKit {method}: the answer is not valid JSON.", null, null, e);
