@@ -47,6 +47,7 @@ public static class SiloHostingExtensions
             o.Invariant = PostgresSchema.Invariant;
             o.ConnectionString = options.Postgres;
         });
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaCheck(options.Postgres));
         silo.Configure<ClusterMembershipOptions>(ClusterTuning.Apply);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.UseSystemTextJsonGrainStorageSerializer();
