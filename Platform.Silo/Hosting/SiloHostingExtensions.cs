@@ -61,6 +61,7 @@ public static class SiloHostingExtensions
             o.Invariant = PostgresSchema.Invariant;
             o.ConnectionString = options.Postgres;
         });
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaCheck(options.Postgres));
         silo.Configure<ClusterMembershipOptions>(ClusterTuning.Apply);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(options.Postgres));
