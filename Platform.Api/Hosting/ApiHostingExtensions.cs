@@ -19,6 +19,12 @@ public sealed class ApiClusterOptions
     public string Postgres { get; set; } = "";
     public string ClusterId { get; set; } = "platform";
     public string ServiceId { get; set; } = "platform";
+
+    /// <summary>
+    /// "gateway" (default): connect to the silos' gateways found in the membership table. "provided": the host registers
+    /// an <see cref="IClusterClient"/> itself (the in-process test cluster, whose transport is in memory).
+    /// </summary>
+    public string ClusterClient { get; set; } = "gateway";
 }
 
 public static class ApiHostingExtensions
@@ -26,19 +32,22 @@ public static class ApiHostingExtensions
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
         var cluster = builder.Configuration.GetSection(ApiClusterOptions.Section).Get<ApiClusterOptions>() ?? new ApiClusterOptions();
-        builder.UseOrleansClient(client =>
+        if (cluster.ClusterClient != "provided")
         {
-            client.Configure<ClusterOptions>(o =>
+            builder.UseOrleansClient(client =>
             {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                });
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = cluster.Postgres;
+                });
             });
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = cluster.Postgres;
-            });
-        });
+        }
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();

@@ -15,7 +15,8 @@ public sealed record ReplicaLook(
     [property: Id(6)] string Voice);
 
 /// <summary>A stock replica every tenant gets.</summary>
-public sealed record StockReplica(string Slug, string Name, ReplicaLook Look)
+[GenerateSerializer, Immutable]
+public sealed record StockReplica([property: Id(0)] string Slug, [property: Id(1)] string Name, [property: Id(2)] ReplicaLook Look)
 {
     /// <summary>The stock catalogue: three distinct looks.</summary>
     public static IReadOnlyList<StockReplica> All { get; } =

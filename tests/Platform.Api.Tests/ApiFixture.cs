@@ -1,6 +1,8 @@
+extern alias api;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Contracts;
 using Platform.Testing;
 
@@ -15,16 +17,21 @@ public sealed class ApiFixture : IAsyncLifetime
     public const string OperatorKey = "op_test_0123456789";
 
     public PlatformCluster Cluster { get; private set; } = null!;
-    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+    public WebApplicationFactory<api::Program> Factory { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Cluster = await PlatformCluster.StartAsync();
-        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
-            .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
-            .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
-            .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
-            .UseSetting("Operator:ApiKey", OperatorKey));
+        // The in-process cluster's transport is in memory, so the Api uses the cluster's own client instead of dialling
+        // the gateways; everything else (HTTP pipeline, grains, silo, PostgreSQL) is the real thing.
+        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
+            .UseSetting("Platform:ClusterClient", "provided")
+            .UseSetting("Operator:ApiKey", OperatorKey)
+            .ConfigureServices(s =>
+            {
+                s.AddSingleton(Cluster.Client);
+                s.AddSingleton<IGrainFactory>(Cluster.Client);
+            }));
         _ = Factory.Server; // start the host now, so a broken start fails here with its message
     }
 

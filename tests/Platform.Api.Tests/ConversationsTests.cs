@@ -65,7 +65,7 @@ public sealed class ConversationsTests(ApiFixture fx)
     {
         using var t = await fx.NewTenantAsync();
         var persona = await t.PersonaAsync();
-        var problem = await Json(await t.Http.PostAsync("/v2/conversations", Body($$"""{"persona_id":"{{persona}}","properties":{"language":"french"}}""")), 422);
+        var problem = await Json(await t.Http.PostAsync("/v2/conversations", Body($$$"""{"persona_id":"{{{persona}}}","properties":{"language":"french"}}""")), 422);
         Assert.Contains("'english'", problem["detail"]!.GetValue<string>());
         // With openai_compatible STT and TTS any language is possible.
         var byo = await t.PersonaAsync("""{"stt":{"stt_engine":"openai_compatible","base_url":"https://stt.example/v1","model":"whisper-1"},"tts":{"tts_engine":"openai_compatible","base_url":"https://tts.example/v1","model":"tts-1"}}""");
@@ -125,7 +125,7 @@ public sealed class ConversationsTests(ApiFixture fx)
         Assert.Equal(3, active["total_count"]!.GetValue<int>());
         Assert.All(active["data"]!.AsArray(), c => Assert.Equal("active", c!["status"]!.GetValue<string>()));
         var ended = await Json(await t.Http.GetAsync("/v2/conversations?status=ended"));
-        Assert.Equal([ids[0], ids[1]], ended["data"]!.AsArray().Select(c => c!["conversation_id"]!.GetValue<string>()).Order());
+        Assert.Equal(new[] { ids[0], ids[1] }.Order(), ended["data"]!.AsArray().Select(c => c!["conversation_id"]!.GetValue<string>()).Order());
         var beyond = await Json(await t.Http.GetAsync("/v2/conversations?limit=2&page=9"));
         Assert.Empty(beyond["data"]!.AsArray());
         Assert.Equal(5, beyond["total_count"]!.GetValue<int>());

@@ -42,7 +42,7 @@ public sealed class IdempotencyTests(ApiFixture fx)
     public async Task Concurrent_duplicates_create_one_conversation()
     {
         using var t = await fx.NewTenantAsync();
-        var body = $$"""{"persona_id":"{{await t.PersonaAsync()}}"}""";
+        var body = $$$"""{"persona_id":"{{{await t.PersonaAsync()}}}"}""";
         var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => t.Http.SendAsync(Create("burst", body))));
         var ids = new HashSet<string>();
         foreach (var r in responses)
@@ -57,7 +57,7 @@ public sealed class IdempotencyTests(ApiFixture fx)
     public async Task Records_expire_after_24_hours()
     {
         using var t = await fx.NewTenantAsync();
-        var body = $$"""{"persona_id":"{{await t.PersonaAsync()}}","properties":{"max_call_duration":14400,"participant_absent_timeout":3600}}""";
+        var body = $$$"""{"persona_id":"{{{await t.PersonaAsync()}}}","properties":{"max_call_duration":14400,"participant_absent_timeout":3600}}""";
         var first = await Json(await t.Http.SendAsync(Create("day", body)));
         fx.Cluster.Time.Advance(TimeSpan.FromHours(24) + TimeSpan.FromSeconds(1));
         var later = await Json(await t.Http.SendAsync(Create("day", body)));

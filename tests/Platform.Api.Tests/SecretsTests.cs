@@ -13,9 +13,9 @@ public sealed class SecretsTests(ApiFixture fx)
         using var t = await fx.NewTenantAsync();
         const string llmKey = "sk-PLAINTEXT-LLM-KEY-0123456789";
         const string ttsKey = "tts-PLAINTEXT-KEY-9876543210";
-        var persona = await Json(await t.Http.PostAsync("/v2/personas", Body($$"""
-            {"system_prompt":"x","layers":{"llm":{"model":"m","base_url":"https://llm.example/v1","api_key":"{{llmKey}}"},
-             "tts":{"tts_engine":"openai_compatible","base_url":"https://tts.example/v1","model":"tts-1","api_key":"{{ttsKey}}"}}}
+        var persona = await Json(await t.Http.PostAsync("/v2/personas", Body($$$"""
+            {"system_prompt":"x","layers":{"llm":{"model":"m","base_url":"https://llm.example/v1","api_key":"{{{llmKey}}}"},
+             "tts":{"tts_engine":"openai_compatible","base_url":"https://tts.example/v1","model":"tts-1","api_key":"{{{ttsKey}}}"} } }
             """)));
         // A patch that rotates the key must not leave the old or the new one readable either.
         const string rotated = "sk-ROTATED-PLAINTEXT-KEY-555";

@@ -108,6 +108,7 @@ public sealed class PlatformCluster : IAsyncDisposable
             ServiceId = $"{id}-service",
             SiloPort = 0,
             GatewayPort = 0,
+            SecretsKey = SecretProtector.NewKey(),
         };
         var cluster = new PlatformCluster(database, options);
         var builder = new InProcessTestClusterBuilder((short)silos);
@@ -268,6 +269,8 @@ public sealed class PlatformCluster : IAsyncDisposable
             Postgres = new NpgsqlConnectionStringBuilder(Options.Postgres) { Username = role, ApplicationName = role }.ConnectionString,
             ClusterId = Options.ClusterId,
             ServiceId = Options.ServiceId,
+            SecretsKey = Options.SecretsKey,
+            PublicBaseUrl = Options.PublicBaseUrl,
         };
         host.Services.AddSingleton(new SiloDatabaseRole(role));
         host.UseOrleans(silo =>

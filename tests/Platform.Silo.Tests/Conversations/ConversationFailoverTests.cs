@@ -20,7 +20,7 @@ public sealed class ConversationFailoverTests
         var ids = Enumerable.Range(0, 12).Select(_ => ConversationId.New(tenant)).ToList();
         foreach (var id in ids)
         {
-            var created = await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).CreateAsync($$"""{"persona_id":"{{persona.Local}}","properties":{"participant_absent_timeout":120}}""");
+            var created = await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).CreateAsync($$$"""{"persona_id":"{{{persona.Local}}}","properties":{"participant_absent_timeout":120}}""");
             Assert.True(created.IsOk, created.Problem?.Detail);
         }
         var createdAt = cluster.Time.GetUtcNow();
