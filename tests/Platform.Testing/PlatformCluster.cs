@@ -87,18 +87,20 @@ public sealed class PlatformCluster : IAsyncDisposable
                 await new Migrator(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<Migrator>.Instance)
                     .MigrateAsync(Migrator.Embedded(), CancellationToken.None);
             }
-            return await StartOnMigratedAsync(database, silos, configure);
         }
         catch
         {
             await database.DisposeAsync();
             throw;
         }
+        return await StartOnDatabaseAsync(database, silos, configure);
     }
 
     /// <summary>Starts a cluster on a database prepared by the caller (migrated, half-migrated or empty); the cluster
-    /// owns <paramref name="database"/> afterwards and drops it on dispose.</summary>
-    public static async Task<PlatformCluster> StartOnMigratedAsync(PostgresDatabase database, int silos = 1, Action<ISiloBuilder>? configure = null)
+    /// owns <paramref name="database"/> afterwards and drops it on dispose (also when the start fails). With
+    /// <paramref name="silosMigrate"/> every silo host applies the migrations before its silo starts, as the production
+    /// host does; the initial silos start concurrently.</summary>
+    public static async Task<PlatformCluster> StartOnDatabaseAsync(PostgresDatabase database, int silos = 1, Action<ISiloBuilder>? configure = null, bool silosMigrate = false)
     {
         var id = database.Name;
         var options = new PlatformOptions
@@ -118,7 +120,7 @@ public sealed class PlatformCluster : IAsyncDisposable
             ?? throw new InvalidOperationException("InProcessTestClusterOptions.UseTestClusterMembership not found: update PlatformCluster for this Orleans version."))
             .SetValue(builder.Options, false);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure));
+        builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure, silosMigrate));
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresSchema.Invariant;
@@ -260,7 +262,7 @@ public sealed class PlatformCluster : IAsyncDisposable
         }
     }
 
-    private void ConfigureSiloHost(IHostApplicationBuilder host, Action<ISiloBuilder>? configure)
+    private void ConfigureSiloHost(IHostApplicationBuilder host, Action<ISiloBuilder>? configure, bool migrate)
     {
         var role = CreateSiloRole();
         var siloOptions = new PlatformOptions
@@ -270,6 +272,21 @@ public sealed class PlatformCluster : IAsyncDisposable
             ServiceId = Options.ServiceId,
         };
         host.Services.AddSingleton(new SiloDatabaseRole(role));
+        // The silo's own options (its role's connection string), for grains that read PlatformOptions; a test's
+        // configure delegate may add to them (e.g. SecretsKey).
+        host.Services.Configure<PlatformOptions>(o =>
+        {
+            o.Postgres = siloOptions.Postgres;
+            o.ClusterId = siloOptions.ClusterId;
+            o.ServiceId = siloOptions.ServiceId;
+            o.SiloPort = 0;
+            o.GatewayPort = 0;
+        });
+        if (migrate)
+        {
+            // Before UseOrleans, so it runs (and can fail the start) before the silo starts, as in AddPlatformSilo.
+            host.Services.AddHostedService<MigrationHostedService>();
+        }
         host.UseOrleans(silo =>
         {
             silo.ConfigurePlatformSilo(siloOptions);
