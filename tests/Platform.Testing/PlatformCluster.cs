@@ -29,7 +29,7 @@ namespace Platform.Testing;
 /// without a shutdown. The survivors must notice and vote it dead.
 /// </para>
 /// </summary>
-public sealed class PlatformCluster : IAsyncDisposable
+public sealed partial class PlatformCluster : IAsyncDisposable
 {
     /// <summary>Where the logical clock starts: fixed, so tests do not depend on the day they run.</summary>
     public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -152,9 +152,11 @@ public sealed class PlatformCluster : IAsyncDisposable
     public Task<InProcessSiloHandle> StartSiloAsync() => _cluster.StartAdditionalSiloAsync();
 
     /// <summary>
-    /// Crashes a silo: it loses its database access at once (its role may no longer log in, its sessions are
-    /// terminated), then its host is disposed without any shutdown, so its listener and timers vanish. Nothing it
-    /// does afterwards reaches the membership table; the other silos have to detect the failure.
+    /// Crashes a silo: at once it loses its database (its role may no longer log in, its sessions are terminated) and
+    /// its network (listeners unbound, connections aborted, no new ones). It cannot mark itself dead, answer a probe or
+    /// serve a call; the other silos have to detect the failure. The isolated host is only torn down when the cluster
+    /// is disposed. Note that its in-memory grains still see <see cref="Time"/> advance (their timers may fire), but
+    /// nothing they do reaches the database or another silo.
     /// </summary>
     public async Task KillSiloAsync(InProcessSiloHandle silo)
     {
@@ -166,29 +168,11 @@ public sealed class PlatformCluster : IAsyncDisposable
                 $"ALTER ROLE \"{role}\" NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'", conn);
             await cmd.ExecuteNonQueryAsync();
         }
+        await silo.ServiceProvider.GetRequiredService<NetworkPlug>().CutAsync();
         lock (_killed)
         {
             _killed.Add(silo);
         }
-        // The host is torn down in the background: a crashed process does not wait for anything.
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                if (silo.SiloHost is IAsyncDisposable d)
-                {
-                    await d.DisposeAsync();
-                }
-                else
-                {
-                    silo.SiloHost.Dispose();
-                }
-            }
-            catch (Exception)
-            {
-                // A torn-down silo may throw anything; that is the point of the exercise.
-            }
-        });
     }
 
     /// <summary>Stops a silo gracefully (it leaves the membership table as Dead itself).</summary>
@@ -230,6 +214,19 @@ public sealed class PlatformCluster : IAsyncDisposable
             foreach (var silo in killed)
             {
                 ForgetSilo(silo);
+                // Nothing waits for a crashed process: its farewell retries against a database it cannot reach.
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await silo.StopSiloAsync(stopGracefully: false);
+                        await silo.DisposeAsync();
+                    }
+                    catch (Exception)
+                    {
+                        // Whatever a crashed silo throws on its way out is of no interest.
+                    }
+                });
             }
             try
             {
@@ -287,6 +284,8 @@ public sealed class PlatformCluster : IAsyncDisposable
             // Before UseOrleans, so it runs (and can fail the start) before the silo starts, as in AddPlatformSilo.
             host.Services.AddHostedService<MigrationHostedService>();
         }
+        // Wraps the silo's transports once every registration is in (the test cluster adds its own after this).
+        host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.Install);
         host.UseOrleans(silo =>
         {
             silo.ConfigurePlatformSilo(siloOptions);

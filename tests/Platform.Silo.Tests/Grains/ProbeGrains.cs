@@ -14,15 +14,20 @@ public interface IReminderProbeGrain : IGrainWithStringKey
 /// log sees the ticks of every silo. Keys are unique per test.</summary>
 public static class ReminderLog
 {
-    private static readonly ConcurrentDictionary<string, ConcurrentQueue<DateTimeOffset>> Ticks = new();
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<ReminderTick>> Ticks = new();
 
-    public static void Record(string key, DateTimeOffset at) => Ticks.GetOrAdd(key, _ => new()).Enqueue(at);
+    public static void Record(string key, ReminderTick tick) => Ticks.GetOrAdd(key, _ => new()).Enqueue(tick);
 
-    public static IReadOnlyList<DateTimeOffset> Of(string key) =>
+    public static IReadOnlyList<ReminderTick> Of(string key) =>
         Ticks.TryGetValue(key, out var q) ? [.. q] : [];
 }
 
-public sealed class ReminderProbeGrain(TimeProvider time) : Grain, IReminderProbeGrain, IRemindable
+/// <summary>One reminder tick: the logical time the grain saw and the silo it ran on.</summary>
+public sealed record ReminderTick(DateTimeOffset At, string Silo)
+{
+}
+
+public sealed class ReminderProbeGrain(TimeProvider time, ILocalSiloDetails silo) : Grain, IReminderProbeGrain, IRemindable
 {
     public const string Name = "probe";
 
@@ -38,7 +43,7 @@ public sealed class ReminderProbeGrain(TimeProvider time) : Grain, IReminderProb
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        ReminderLog.Record(this.GetPrimaryKeyString(), time.GetUtcNow());
+        ReminderLog.Record(this.GetPrimaryKeyString(), new ReminderTick(time.GetUtcNow(), silo.SiloAddress.ToString()));
         return Task.CompletedTask;
     }
 }
