@@ -29,7 +29,7 @@ namespace Platform.Testing;
 /// without a shutdown. The survivors must notice and vote it dead.
 /// </para>
 /// </summary>
-public sealed class PlatformCluster : IAsyncDisposable
+public sealed partial class PlatformCluster : IAsyncDisposable
 {
     /// <summary>Where the logical clock starts: fixed, so tests do not depend on the day they run.</summary>
     public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -87,18 +87,20 @@ public sealed class PlatformCluster : IAsyncDisposable
                 await new Migrator(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<Migrator>.Instance)
                     .MigrateAsync(Migrator.Embedded(), CancellationToken.None);
             }
-            return await StartOnMigratedAsync(database, silos, configure);
         }
         catch
         {
             await database.DisposeAsync();
             throw;
         }
+        return await StartOnDatabaseAsync(database, silos, configure);
     }
 
     /// <summary>Starts a cluster on a database prepared by the caller (migrated, half-migrated or empty); the cluster
-    /// owns <paramref name="database"/> afterwards and drops it on dispose.</summary>
-    public static async Task<PlatformCluster> StartOnMigratedAsync(PostgresDatabase database, int silos = 1, Action<ISiloBuilder>? configure = null)
+    /// owns <paramref name="database"/> afterwards and drops it on dispose (also when the start fails). With
+    /// <paramref name="silosMigrate"/> every silo host applies the migrations before its silo starts, as the production
+    /// host does; the initial silos start concurrently.</summary>
+    public static async Task<PlatformCluster> StartOnDatabaseAsync(PostgresDatabase database, int silos = 1, Action<ISiloBuilder>? configure = null, bool silosMigrate = false)
     {
         var id = database.Name;
         var options = new PlatformOptions
@@ -119,7 +121,7 @@ public sealed class PlatformCluster : IAsyncDisposable
             ?? throw new InvalidOperationException("InProcessTestClusterOptions.UseTestClusterMembership not found: update PlatformCluster for this Orleans version."))
             .SetValue(builder.Options, false);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure));
+        builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure, silosMigrate));
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresSchema.Invariant;
@@ -151,9 +153,11 @@ public sealed class PlatformCluster : IAsyncDisposable
     public Task<InProcessSiloHandle> StartSiloAsync() => _cluster.StartAdditionalSiloAsync();
 
     /// <summary>
-    /// Crashes a silo: it loses its database access at once (its role may no longer log in, its sessions are
-    /// terminated), then its host is disposed without any shutdown, so its listener and timers vanish. Nothing it
-    /// does afterwards reaches the membership table; the other silos have to detect the failure.
+    /// Crashes a silo: at once it loses its database (its role may no longer log in, its sessions are terminated) and
+    /// its network (listeners unbound, connections aborted, no new ones). It cannot mark itself dead, answer a probe or
+    /// serve a call; the other silos have to detect the failure. The isolated host is only torn down when the cluster
+    /// is disposed. Note that its in-memory grains still see <see cref="Time"/> advance (their timers may fire), but
+    /// nothing they do reaches the database or another silo.
     /// </summary>
     public async Task KillSiloAsync(InProcessSiloHandle silo)
     {
@@ -165,29 +169,11 @@ public sealed class PlatformCluster : IAsyncDisposable
                 $"ALTER ROLE \"{role}\" NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'", conn);
             await cmd.ExecuteNonQueryAsync();
         }
+        await silo.ServiceProvider.GetRequiredService<NetworkPlug>().CutAsync();
         lock (_killed)
         {
             _killed.Add(silo);
         }
-        // The host is torn down in the background: a crashed process does not wait for anything.
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                if (silo.SiloHost is IAsyncDisposable d)
-                {
-                    await d.DisposeAsync();
-                }
-                else
-                {
-                    silo.SiloHost.Dispose();
-                }
-            }
-            catch (Exception)
-            {
-                // A torn-down silo may throw anything; that is the point of the exercise.
-            }
-        });
     }
 
     /// <summary>Stops a silo gracefully (it leaves the membership table as Dead itself).</summary>
@@ -229,6 +215,19 @@ public sealed class PlatformCluster : IAsyncDisposable
             foreach (var silo in killed)
             {
                 ForgetSilo(silo);
+                // Nothing waits for a crashed process: its farewell retries against a database it cannot reach.
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await silo.StopSiloAsync(stopGracefully: false);
+                        await silo.DisposeAsync();
+                    }
+                    catch (Exception)
+                    {
+                        // Whatever a crashed silo throws on its way out is of no interest.
+                    }
+                });
             }
             try
             {
@@ -261,7 +260,7 @@ public sealed class PlatformCluster : IAsyncDisposable
         }
     }
 
-    private void ConfigureSiloHost(IHostApplicationBuilder host, Action<ISiloBuilder>? configure)
+    private void ConfigureSiloHost(IHostApplicationBuilder host, Action<ISiloBuilder>? configure, bool migrate)
     {
         var role = CreateSiloRole();
         var siloOptions = new PlatformOptions
@@ -273,6 +272,23 @@ public sealed class PlatformCluster : IAsyncDisposable
             PublicBaseUrl = Options.PublicBaseUrl,
         };
         host.Services.AddSingleton(new SiloDatabaseRole(role));
+        // The silo's own options (its role's connection string), for grains that read PlatformOptions; a test's
+        // configure delegate may add to them (e.g. SecretsKey).
+        host.Services.Configure<PlatformOptions>(o =>
+        {
+            o.Postgres = siloOptions.Postgres;
+            o.ClusterId = siloOptions.ClusterId;
+            o.ServiceId = siloOptions.ServiceId;
+            o.SiloPort = 0;
+            o.GatewayPort = 0;
+        });
+        if (migrate)
+        {
+            // Before UseOrleans, so it runs (and can fail the start) before the silo starts, as in AddPlatformSilo.
+            host.Services.AddHostedService<MigrationHostedService>();
+        }
+        // Wraps the silo's transports once every registration is in (the test cluster adds its own after this).
+        host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.Install);
         host.UseOrleans(silo =>
         {
             silo.ConfigurePlatformSilo(siloOptions);
