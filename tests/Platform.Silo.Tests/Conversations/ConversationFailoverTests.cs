@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using Platform.Contracts;
 using Platform.Testing;
 
@@ -25,7 +26,12 @@ public sealed class ConversationFailoverTests
         }
         var createdAt = cluster.Time.GetUtcNow();
 
-        await cluster.KillSiloAsync(cluster.Silos[1]);
+        var victim = cluster.Silos[1];
+        await cluster.KillSiloAsync(victim);
+        // Until the survivor declares it dead (within ClusterTuning.FailureDetectionBound), calls routed to the dead
+        // silo wait for their timeout; after that its grains re-activate on the survivor from PostgreSQL.
+        await PlatformCluster.WaitUntilAsync(async () => await ClusterTests.StatusOfAsync(cluster, victim.SiloAddress) == (int)SiloStatus.Dead,
+            Platform.Silo.Hosting.ClusterTuning.FailureDetectionBound, "the killed silo being declared dead");
         foreach (var id in ids)
         {
             var info = await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).GetAsync(false);
