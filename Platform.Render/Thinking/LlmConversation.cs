@@ -103,9 +103,23 @@ public sealed partial class LlmConversation
         }
     }
 
-    private sealed record RoundResult(string Text, IReadOnlyList<ToolCallRecord> ToolCalls, LlmFailure? Failure);
+    private sealed record RoundResult(string Text, IReadOnlyList<ToolCallRecord> ToolCalls, LlmFailure? Failure, bool Interrupted = false);
 
-    private sealed record LlmFailure(LlmErrorKind Kind, string Message, int? HttpStatus = null, TimeSpan? RetryAfter = null);
+    private sealed record LlmFailure(LlmErrorKind Kind, string Message, int? HttpStatus = null, TimeSpan? RetryAfter = null)
+    {
+        public string? Detail { get; init; }
+    }
+
+    private static string Chain(Exception ex)
+    {
+        var parts = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            parts.Add(e is HttpRequestException h ? $"{e.GetType().Name}({h.HttpRequestError})" : e.GetType().Name);
+        }
+
+        return string.Join(" <- ", parts);
+    }
 
     /// <summary>One turn: one or more requests (tool rounds), producing events into a channel.</summary>
     private sealed class Turn(LlmConversation owner, string userText, int turnIdx, string inferenceId, ChannelWriter<ThinkingEvent> events)
@@ -136,6 +150,13 @@ public sealed partial class LlmConversation
                     if (result.Text.Length > 0 || result.ToolCalls.Count > 0)
                     {
                         _messages.Add(new HistoryMessage(ChatRole.Assistant, result.Text, result.ToolCalls.Count > 0 ? result.ToolCalls : null, InferenceId: inferenceId));
+                    }
+
+                    if (result.Interrupted)
+                    {
+                        outcome = LlmTurnOutcome.Interrupted;
+                        _splitter.Reset();
+                        break;
                     }
 
                     if (result.Failure is { } failure)
@@ -238,12 +259,13 @@ public sealed partial class LlmConversation
             }
             catch (Exception) when (turnCt.IsCancellationRequested)
             {
-                throw new OperationCanceledException(turnCt);
+                // Interrupted: the partial text is what was generated; incomplete tool calls are dropped.
+                return new RoundResult(text.ToString(), [], null, Interrupted: true);
             }
             catch (Exception ex)
             {
                 _splitter.Reset();
-                return new RoundResult(text.ToString(), [], Classify(ex, timeout.IsCancellationRequested, gotToken));
+                return new RoundResult(text.ToString(), [], Classify(ex, timeout.IsCancellationRequested, gotToken) with { Detail = Chain(ex) });
             }
 
             if (finish is null && !gotToken)
@@ -274,6 +296,8 @@ public sealed partial class LlmConversation
                 owner._pendingTools[call.Id] = waiter;
             }
 
+            // Start the deadline before anyone hears of the calls, so a result (or the clock) cannot overtake it.
+            var all = Task.WhenAll(waiters.Values.Select(w => w.Task)).WaitAsync(owner._options.ToolResultTimeout, owner._time, ct);
             foreach (var call in calls)
             {
                 Emit(new LlmToolCall(inferenceId, turnIdx, call.Id, call.Name, call.Arguments));
@@ -282,7 +306,7 @@ public sealed partial class LlmConversation
             var timedOut = false;
             try
             {
-                await Task.WhenAll(waiters.Values.Select(w => w.Task)).WaitAsync(owner._options.ToolResultTimeout, owner._time, ct);
+                await all;
             }
             catch (TimeoutException)
             {
@@ -329,7 +353,7 @@ public sealed partial class LlmConversation
 
         private void Fail(LlmFailure failure, string fallback)
         {
-            LogTurnFailed(owner._logger, inferenceId, failure.Kind, failure.HttpStatus);
+            LogTurnFailed(owner._logger, inferenceId, failure.Kind, failure.HttpStatus, failure.Detail ?? "-");
             _splitter.Reset();
             Emit(new LlmError(inferenceId, turnIdx, failure.Kind, failure.Message, failure.HttpStatus, failure.RetryAfter));
             EmitClause(fallback, isFallback: true);
@@ -338,8 +362,9 @@ public sealed partial class LlmConversation
 
         private void EmitClause(string text, bool isFallback)
         {
-            _firstClause ??= Elapsed;
-            Emit(new LlmClause(inferenceId, turnIdx, _clauseIndex++, text, isFallback));
+            var at = Elapsed;
+            _firstClause ??= at;
+            events.TryWrite(new LlmClause(inferenceId, turnIdx, _clauseIndex++, text, isFallback) { Elapsed = at });
         }
 
         private void Emit(ThinkingEvent item) => events.TryWrite(item with { Elapsed = Elapsed });
@@ -373,8 +398,10 @@ public sealed partial class LlmConversation
                 case HttpIOException:
                     return new LlmFailure(LlmErrorKind.ConnectionLost, "The connection to the LLM endpoint was lost mid-answer.");
                 case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError }:
-                case SocketException:
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.TryAgain or SocketError.NoData or SocketError.AddressNotAvailable }:
                     return new LlmFailure(LlmErrorKind.Unreachable, "The LLM endpoint could not be reached.");
+                case SocketException:
+                    return new LlmFailure(LlmErrorKind.ConnectionLost, "The connection to the LLM endpoint was lost.");
                 case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse }:
                     return new LlmFailure(LlmErrorKind.MalformedResponse, "The LLM endpoint sent an invalid HTTP response.");
                 case IOException when e.InnerException is null:

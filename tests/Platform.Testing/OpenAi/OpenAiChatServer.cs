@@ -193,15 +193,15 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         var model = recorded.Model ?? "unknown";
         if (recorded.Stream)
         {
-            await StreamAsync(context, script, id, model, recorded.Body["stream_options"]?["include_usage"]?.GetValue<bool>() == true);
+            await StreamAsync(context, recorded, script, id, model, recorded.Body["stream_options"]?["include_usage"]?.GetValue<bool>() == true);
         }
         else
         {
-            await AnswerWholeAsync(context, script, id, model);
+            await AnswerWholeAsync(context, recorded, script, id, model);
         }
     }
 
-    private async Task StreamAsync(HttpContext context, ChatScript script, string id, string model, bool includeUsage)
+    private async Task StreamAsync(HttpContext context, RecordedRequest recorded, ChatScript script, string id, string model, bool includeUsage)
     {
         var ct = context.RequestAborted;
         var response = context.Response;
@@ -224,7 +224,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         {
             if (script.Failure is FailureKind.DropConnection or FailureKind.MalformedChunk or FailureKind.Stall && sent >= script.FailAfterChunks)
             {
-                await FailAsync(context, script);
+                await FailAsync(context, script, recorded);
                 return false;
             }
 
@@ -331,12 +331,12 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         await WriteEventAsync(response, "[DONE]", ct);
     }
 
-    private async Task AnswerWholeAsync(HttpContext context, ChatScript script, string id, string model)
+    private async Task AnswerWholeAsync(HttpContext context, RecordedRequest recorded, ChatScript script, string id, string model)
     {
         var ct = context.RequestAborted;
         if (script.Failure is FailureKind.DropConnection or FailureKind.MalformedChunk or FailureKind.Stall)
         {
-            await FailAsync(context, script);
+            await FailAsync(context, script, recorded);
             return;
         }
 
@@ -379,7 +379,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         await context.Response.WriteAsync(completion.ToJsonString(Compact), ct);
     }
 
-    private static async Task FailAsync(HttpContext context, ChatScript script)
+    private static async Task FailAsync(HttpContext context, ChatScript script, RecordedRequest recorded)
     {
         var ct = context.RequestAborted;
         switch (script.Failure)
@@ -393,6 +393,8 @@ public sealed class OpenAiChatServer : IAsyncDisposable
                 await WriteEventAsync(context.Response, "[DONE]", ct);
                 break;
             case FailureKind.Stall:
+                await context.Response.Body.FlushAsync(ct);
+                recorded.MarkStalled();
                 await Task.Delay(Timeout.InfiniteTimeSpan, ct);
                 break;
         }

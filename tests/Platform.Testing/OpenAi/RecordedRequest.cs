@@ -15,6 +15,7 @@ public enum RequestEnd
 public sealed class RecordedRequest
 {
     private readonly TaskCompletionSource<RequestEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal RecordedRequest(int index, string method, string path, IReadOnlyDictionary<string, string> headers, string bodyText)
     {
@@ -62,7 +63,12 @@ public sealed class RecordedRequest
     /// <summary>Completes when the exchange is over: answered completely, or abandoned by the client.</summary>
     public Task<RequestEnd> Ended => _ended.Task;
 
+    /// <summary>Completes when a <see cref="FailureKind.Stall"/> script has sent its last chunk and stopped.</summary>
+    public Task Stalled => _stalled.Task;
+
     internal void End(RequestEnd end) => _ended.TrySetResult(end);
+
+    internal void MarkStalled() => _stalled.TrySetResult();
 }
 
 /// <summary>What a responder sees of a request.</summary>
