@@ -108,9 +108,17 @@ public sealed class LlmFailureTests
         var options = Options();
         var llm = new LlmConversation(new LlmSettings("m", server.BaseUrl.ToString(), "k"), options, time);
 
-        var turn = CollectAsync(llm.RespondAsync("What is it?", 0));
+        var firstClause = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var turn = CollectAsync(llm.RespondAsync("What is it?", 0), e =>
+        {
+            if (e is LlmClause)
+            {
+                firstClause.TrySetResult(true);
+            }
+        });
         var request = await server.WaitForRequestAsync(0, Deadline);
         await Within(request.Stalled.ContinueWith(_ => true), "the server stalling");
+        await Within(firstClause.Task, "the first clause"); // the session clock only moves once the stream has been read
         await PumpClockUntilAsync(time, turn, options.StallTimeout, "the stall timeout");
         var events = await turn;
 
