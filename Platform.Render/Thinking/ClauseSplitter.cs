@@ -93,35 +93,31 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
                 case '.' or '!' or '?' or '…':
                 {
                     var after = SkipClosers(i + 1);
-                    if (after >= _pending.Length)
-                    {
-                        _scan = i; // need to see what follows
-                        return false;
-                    }
-
-                    if (!char.IsWhiteSpace(_pending[after]))
+                    if (after < _pending.Length && !char.IsWhiteSpace(_pending[after]))
                     {
                         continue; // 3.5, e.g, "?!", ...
                     }
 
-                    if (c == '.')
+                    if (c == '.' && IsAbbreviationOrInitial(i))
                     {
-                        if (IsAbbreviationOrInitial(i))
-                        {
-                            continue;
-                        }
+                        continue;
+                    }
 
-                        var next = SkipWhitespace(after);
-                        if (next >= _pending.Length)
+                    var next = SkipWhitespace(after);
+                    if (next >= _pending.Length)
+                    {
+                        // Nothing visible after the mark yet. After an ordinary word, cut at once: waiting for the
+                        // next token would cost the first clause a token of latency. After a number or a one-letter
+                        // word, wait to see what follows (3.5, a.m.).
+                        if (!EndsWithOrdinaryWord(i))
                         {
                             _scan = i;
                             return false;
                         }
-
-                        if (char.IsLower(_pending[next]))
-                        {
-                            continue; // "approx. five", "etc. and so on"
-                        }
+                    }
+                    else if (c == '.' && char.IsLower(_pending[next]))
+                    {
+                        continue; // "approx. five", "etc. and so on"
                     }
 
                     if (Emit(after, after, _options.MinSentenceChars, out clause))
@@ -196,6 +192,19 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
         return i;
     }
 
+    private bool EndsWithOrdinaryWord(int mark)
+    {
+        var letters = 0;
+        var i = mark - 1;
+        while (i >= 0 && char.IsLetter(_pending[i]))
+        {
+            letters++;
+            i--;
+        }
+
+        return letters >= 2 && (i < 0 || char.IsWhiteSpace(_pending[i]) || Closers.Contains(_pending[i]) || _pending[i] is '(' or '"' or '“' or '‘' or '-');
+    }
+
     private int SkipWhitespace(int i)
     {
         while (i < _pending.Length && char.IsWhiteSpace(_pending[i]))
@@ -245,6 +254,12 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
         var space = false;
         foreach (var ch in text)
         {
+            // A clause never starts with the end of the previous one (a quote or "!" that came a token late).
+            if (sb.Length == 0 && (Closers.Contains(ch) || ch is '.' or '!' or '?' or '…' or ',' or ';' or ':'))
+            {
+                continue;
+            }
+
             if (char.IsWhiteSpace(ch))
             {
                 space = sb.Length > 0;

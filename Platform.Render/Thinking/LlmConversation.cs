@@ -201,7 +201,9 @@ public sealed partial class LlmConversation
             finally
             {
                 owner.History.Commit(inferenceId, _messages);
-                Emit(new LlmTurnEnded(inferenceId, turnIdx, outcome, _generated.ToString(), new LlmTurnMetrics(_firstToken, _firstClause, Elapsed, _requests)));
+                var ended = new LlmTurnEnded(inferenceId, turnIdx, outcome, _generated.ToString(), new LlmTurnMetrics(_firstToken, _firstClause, Elapsed, _requests));
+                ThinkingMetrics.Record(ended, owner._backend.Model);
+                Emit(ended);
                 events.TryComplete();
             }
         }
@@ -355,7 +357,9 @@ public sealed partial class LlmConversation
         {
             LogTurnFailed(owner._logger, inferenceId, failure.Kind, failure.HttpStatus, failure.Detail ?? "-");
             _splitter.Reset();
-            Emit(new LlmError(inferenceId, turnIdx, failure.Kind, failure.Message, failure.HttpStatus, failure.RetryAfter));
+            var error = new LlmError(inferenceId, turnIdx, failure.Kind, failure.Message, failure.HttpStatus, failure.RetryAfter);
+            ThinkingMetrics.Record(error);
+            Emit(error);
             EmitClause(fallback, isFallback: true);
             _messages.Add(HistoryMessage.Assistant(fallback, inferenceId));
         }

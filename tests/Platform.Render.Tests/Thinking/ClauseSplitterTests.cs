@@ -65,16 +65,24 @@ public sealed class ClauseSplitterTests
     }
 
     [Fact]
-    public void Waits_for_what_follows_a_period_before_cutting()
+    public void Cuts_at_once_after_a_word_but_waits_to_see_what_follows_a_number()
     {
         var splitter = new ClauseSplitter();
         Assert.Empty(splitter.Push("The price is 3."));
-        Assert.Empty(splitter.Push("5 euros."));
-        Assert.Empty(splitter.Push(" "));
-        Assert.Equal(["The price is 3.5 euros."], splitter.Push("And"));
+        Assert.Equal(["The price is 3.5 euros."], splitter.Push("5 euros."));
+        Assert.Empty(splitter.Push(" And"));
         Assert.Empty(splitter.Push(" so"));
         Assert.Equal("And so", splitter.Complete());
         Assert.Null(splitter.Complete());
+    }
+
+    [Fact]
+    public void A_closing_quote_that_comes_a_token_late_does_not_start_the_next_clause()
+    {
+        var splitter = new ClauseSplitter();
+        Assert.Equal(["He said \"stop right there."], splitter.Push("He said \"stop right there."));
+        Assert.Empty(splitter.Push("\" Then"));
+        Assert.Equal("Then he left.", splitter.Push(" he left.").Single());
     }
 
     [Fact]

@@ -75,6 +75,7 @@ public sealed class LlmConversationTests
         Assert.Equal("org-1", request.Headers["OpenAI-Organization"]);
         Assert.Equal(0.25, request.Body!["temperature"]!.GetValue<double>());
         Assert.False(request.Body["chat_template_kwargs"]!["enable_thinking"]!.GetValue<bool>());
+        Assert.Equal(["chat_template_kwargs"], new ChatRequest(request).ExtraFields.Keys);
 
         var messages = request.Messages.Select(m => ((string)m!["role"]!, ChatRequest.ContentText(m["content"]))).ToList();
         Assert.Equal(
@@ -301,8 +302,8 @@ public sealed class LlmConversationTests
 
         var metrics = events.Ended().Metrics;
         Assert.True(metrics.FirstToken >= TimeSpan.FromMilliseconds(200), $"first token at {metrics.FirstToken}");
-        // "Good morning to you." is 4 tokens: the clause is complete when the 5th token shows what follows.
-        Assert.True(metrics.FirstClause >= TimeSpan.FromMilliseconds(200 + (4 * 1000 / 30.0)), $"first clause at {metrics.FirstClause}");
+        // "Good morning to you." is 4 tokens: complete with the 4th, due at 200 ms + 3/30 s.
+        Assert.True(metrics.FirstClause >= TimeSpan.FromMilliseconds(300), $"first clause at {metrics.FirstClause}");
         Assert.True(metrics.Total >= metrics.FirstClause);
         Assert.Equal(metrics.FirstClause, events.OfType<LlmClause>().First().Elapsed);
     }

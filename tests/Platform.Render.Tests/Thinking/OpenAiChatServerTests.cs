@@ -151,8 +151,8 @@ public sealed class OpenAiChatServerTests
         await PumpClockUntilAsync(time, reading, TimeSpan.FromMilliseconds(10), "the paced stream");
         var events = await reading;
 
-        // Role chunk and first token at 200 ms, then 6 tokens at 30/s: the last token is due at 200 + 6/30 s.
-        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(400), $"stream ended at {time.GetUtcNow() - start}");
+        // Role chunk and first token at 200 ms, then 30 tokens/s: the sixth token is due at 200 ms + 5/30 s.
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(366), $"stream ended at {time.GetUtcNow() - start}");
         var usage = JsonNode.Parse(events[^2])!;
         Assert.Empty(usage["choices"]!.AsArray());
         Assert.Equal(6, (int)usage["usage"]!["completion_tokens"]!);

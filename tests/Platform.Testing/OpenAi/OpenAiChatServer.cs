@@ -27,6 +27,14 @@ public sealed class OpenAiChatServerOptions
     /// <summary>When set, requests without "Authorization: Bearer {key}" get a 401 like OpenAI's.</summary>
     public string? RequiredApiKey { get; set; }
 
+    /// <summary>The benchmark's endpoint: first token after 200 ms, then 30 tokens/s, on the system clock.</summary>
+    public static OpenAiChatServerOptions Benchmark() => new()
+    {
+        FirstTokenDelay = TimeSpan.FromMilliseconds(200),
+        TokensPerSecond = 30,
+        TimeProvider = TimeProvider.System,
+    };
+
     /// <summary>Answers each request; the default replies with a fixed greeting.</summary>
     public Func<ChatRequest, ChatScript> Responder { get; set; } = _ => ChatScript.Reply("Hello! How can I help you today?");
 }
@@ -220,7 +228,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         var tokenIndex = 0;
 
         // Returns false when the script's failure took over the stream.
-        async Task<bool> SendAsync(JsonObject delta, string? finishReason, bool paced)
+        async Task<bool> SendAsync(JsonObject delta, string? finishReason, bool paced, bool countsAsToken = true)
         {
             if (script.Failure is FailureKind.DropConnection or FailureKind.MalformedChunk or FailureKind.Stall && sent >= script.FailAfterChunks)
             {
@@ -237,7 +245,10 @@ public sealed class OpenAiChatServer : IAsyncDisposable
                     await Task.Delay(wait, time, ct);
                 }
 
-                tokenIndex++;
+                if (countsAsToken)
+                {
+                    tokenIndex++;
+                }
             }
 
             var chunk = new JsonObject
@@ -260,7 +271,8 @@ public sealed class OpenAiChatServer : IAsyncDisposable
             return true;
         }
 
-        if (!await SendAsync(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null, paced: true))
+        // The role chunk goes out with the first token, as OpenAI does.
+        if (!await SendAsync(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null, paced: true, countsAsToken: false))
         {
             return;
         }

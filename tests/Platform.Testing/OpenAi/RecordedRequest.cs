@@ -84,6 +84,17 @@ public sealed record ChatRequest(RecordedRequest Recorded)
 
     public JsonObject Body => Recorded.Body ?? [];
 
+    private static readonly HashSet<string> StandardFields =
+    [
+        "model", "messages", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls", "temperature", "top_p",
+        "max_tokens", "max_completion_tokens", "stop", "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs",
+        "top_logprobs", "user", "seed", "response_format", "metadata", "store", "service_tier", "reasoning_effort",
+    ];
+
+    /// <summary>Body fields that are not part of the Chat Completions request schema (what extra_body adds).</summary>
+    public IReadOnlyDictionary<string, JsonNode?> ExtraFields =>
+        Body.Where(p => !StandardFields.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+
     /// <summary>The text content of the last message with the given role, or null.</summary>
     public string? LastContent(string role)
     {
