@@ -157,4 +157,15 @@ public sealed class OpenAiChatServerTests
         Assert.Empty(usage["choices"]!.AsArray());
         Assert.Equal(6, (int)usage["usage"]!["completion_tokens"]!);
     }
+
+    [Fact]
+    public async Task Disposing_the_server_ends_a_stalled_answer_at_once()
+    {
+        var server = await OpenAiChatServer.StartAsync();
+        server.Responder = _ => ChatScript.Reply("Never finished").StallAfter(1);
+        using var response = await Http.SendAsync(Post(server, """{"model":"m","stream":true,"messages":[]}"""), HttpCompletionOption.ResponseHeadersRead);
+        await Within(server.Requests[0].Stalled.ContinueWith(_ => true), "the stall");
+
+        await Within(server.DisposeAsync().AsTask().ContinueWith(_ => true), "the server stopping");
+    }
 }

@@ -52,6 +52,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
     private readonly OpenAiChatServerOptions _options;
     private readonly List<RecordedRequest> _requests = [];
     private readonly object _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _completionCounter;
 
@@ -132,12 +133,16 @@ public sealed class OpenAiChatServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync(); // ends stalled and delayed answers at once
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     private async Task HandleChatAsync(HttpContext context)
     {
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        context.RequestAborted = aborted.Token;
         string body;
         using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
         {
@@ -185,7 +190,17 @@ public sealed class OpenAiChatServer : IAsyncDisposable
             return;
         }
 
-        var script = _options.Responder(new ChatRequest(recorded));
+        ChatScript script;
+        try
+        {
+            script = _options.Responder(new ChatRequest(recorded));
+        }
+        catch (Exception ex)
+        {
+            await WriteErrorAsync(response, 500, "The test responder threw: " + ex, null, context.RequestAborted);
+            return;
+        }
+
         foreach (var (name, value) in script.ResponseHeaders)
         {
             response.Headers[name] = value;
