@@ -146,8 +146,8 @@ public sealed class FaceCompositor : IDisposable
         using var nb = new SKPathBuilder();
         nb.MoveTo(P(-3.9f, -5f));
         nb.LineTo(P(3.9f, -5f));
-        nb.CubicTo(P(4.0f, -9f), P(4.4f, -12f), P(5.5f, -13.5f));
-        nb.LineTo(P(-5.5f, -13.5f));
+        nb.CubicTo(P(4.0f, -9f), P(4.4f, -12f), P(5.6f, -16.5f));
+        nb.LineTo(P(-5.6f, -16.5f));
         nb.CubicTo(P(-4.4f, -12f), P(-4.0f, -9f), P(-3.9f, -5f));
         nb.Close();
 

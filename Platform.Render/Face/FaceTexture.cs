@@ -192,7 +192,7 @@ public static class FaceTexture
         using (var dark = new SKPaint
                {
                    Shader = SKShader.CreatePerlinNoiseFractalNoise(0.20f * scale, 0.018f * scale, 3, 11),
-                   ColorFilter = AlphaFromRed(0.75f, 0, 0, 0),
+                   ColorFilter = AlphaFromRed(0.55f, 0, 0, 0),
                    BlendMode = SKBlendMode.SrcATop,
                })
         {
@@ -202,7 +202,7 @@ public static class FaceTexture
         using (var light = new SKPaint
                {
                    Shader = SKShader.CreatePerlinNoiseFractalNoise(0.25f * scale, 0.02f * scale, 2, 23),
-                   ColorFilter = AlphaFromRed(0.35f, 255, 245, 230),
+                   ColorFilter = AlphaFromRed(0.18f, 255, 245, 230),
                    BlendMode = SKBlendMode.SrcATop,
                })
         {
@@ -218,10 +218,10 @@ public static class FaceTexture
         var ax = MathF.Abs(p.X);
         var hairline = style switch
         {
-            HairStyle.Long => 6.4f - 3.6f * HeadModel.Smooth(3.2f, 6.8f, ax),
-            HairStyle.Bob => 5.9f - 2.8f * HeadModel.Smooth(3.0f, 6.5f, ax),
-            HairStyle.Buzz => 7.2f - 4.0f * HeadModel.Smooth(4.0f, 7.0f, ax),
-            _ => 6.9f - 4.2f * HeadModel.Smooth(3.8f, 7.0f, ax),
+            HairStyle.Long => 7.3f - 0.075f * ax * ax,
+            HairStyle.Bob => 5.9f - 0.04f * ax * ax,
+            HairStyle.Buzz => 7.7f - 0.09f * ax * ax,
+            _ => 7.5f - 0.085f * ax * ax,
         };
         var top = HeadModel.Smooth(hairline - 0.35f, hairline + 0.45f, p.Y);
         if (!shell)

@@ -18,7 +18,7 @@ packed="$tmp/package/face_mesh_solution_packed_assets.data"
 # geometry_pipeline_metadata_landmarks.binarypb lives at bytes [3737848, 3757224) of the packed data.
 dd if="$packed" of="$tmp/geometry.binarypb" bs=1 skip=3737848 count=$((3757224 - 3737848)) status=none 2>/dev/null \
   || tail -c +3737849 "$packed" | head -c $((3757224 - 3737848)) > "$tmp/geometry.binarypb"
-cp "$tmp/package/LICENSE" "$dest/LICENSE" 2>/dev/null || true
+cp "$tmp/package/package.json" "$dest/package.json"   # licence: Apache-2.0 (its "license" field)
 echo "$pkg face_mesh_solution_packed_assets.data[3737848:3757224] (Apache-2.0)" > "$dest/SOURCE"
 mv "$tmp/geometry.binarypb" "$target"
 echo "face: $target ($(stat -c %s "$target") bytes)"
