@@ -139,7 +139,6 @@ public sealed class FaceCompositor : IDisposable
 
     private (SKPath Neck, SKPath Shoulders) BuildBody(float width)
     {
-        var bottom = (Height - FaceRect.Top) / PixelsPerCm;
         SKPoint P(float x, float y) => ToCanvas(new Vector2(x * width, y));
         SKPoint Below(float x) => new(ToCanvas(new Vector2(x * width, 0)).X, Height + 4);
 
@@ -160,7 +159,6 @@ public sealed class FaceCompositor : IDisposable
         sb.LineTo(P(-18.5f, -17.5f));
         sb.CubicTo(P(-16.5f, -14.0f), P(-10f, -13.2f), P(-5.2f, -12.6f));
         sb.Close();
-        _ = bottom;
         return (nb.Detach(), sb.Detach());
     }
 

@@ -131,7 +131,8 @@ public static class FaceTexture
         var lipLine = Pts(FaceLandmarks.LipsInnerUpper);
         using (var line = Stroke(Colour(lips.Scale(0.45f), 200), 0.07f * ppc, 0.03f * ppc))
         {
-            canvas.DrawPath(Polyline(lipLine), line);
+            using var path = Polyline(lipLine);
+            canvas.DrawPath(path, line);
         }
 
         // Eyes: crease, upper lash line, lower lid line.
@@ -150,17 +151,20 @@ public static class FaceTexture
             }).ToArray();
             using (var paint = Stroke(Colour(skin.Scale(0.6f), 120), 0.09f * ppc, 0.06f * ppc))
             {
-                canvas.DrawPath(Polyline(crease), paint);
+                using var path = Polyline(crease);
+                canvas.DrawPath(path, paint);
             }
 
             using (var paint = Stroke(Colour(lash, 245), 0.13f * ppc, 0.02f * ppc))
             {
-                canvas.DrawPath(Polyline(up), paint);
+                using var path = Polyline(up);
+                canvas.DrawPath(path, paint);
             }
 
             using (var paint = Stroke(Colour(skin.Scale(0.55f), 130), 0.05f * ppc, 0.02f * ppc))
             {
-                canvas.DrawPath(Polyline(Pts(lower)), paint);
+                using var path = Polyline(Pts(lower));
+                canvas.DrawPath(path, paint);
             }
         }
 

@@ -1,5 +1,4 @@
 using Platform.Render.Face;
-using SkiaSharp;
 
 namespace Platform.Render.Tests.Face;
 
@@ -124,6 +123,5 @@ public sealed class CompositorTests
         }
 
         FaceTestSupport.SavePng(name, rgba, w, h);
-        _ = SKColors.Empty;
     }
 }
