@@ -25,7 +25,7 @@ internal static class FaceWarpGraph
     internal sealed record Tables(int Width, int Height, long[] Indices, float[] Bary, float[] Offset, float[] Reference);
 
     /// <summary>Rasterises the reference pose at <paramref name="refFraming"/> and fills the per-texel tables.</summary>
-    public static Tables Rasterise(FaceAsset asset, FaceFraming refFraming)
+    public static Tables Rasterise(FaceAsset asset, FaceFraming refFraming, bool colour = true)
     {
         var model = asset.Model;
         int w = refFraming.Width, h = refFraming.Height, n = w * h;
@@ -86,7 +86,7 @@ internal static class FaceWarpGraph
         var anchors = model.OuterLoop.Concat(Enumerable.Range(model.ShellStart, 2 * model.OuterLoop.Length)).ToArray();
         var indices = new long[n * 3];
         var offset = new float[n * 2];
-        var reference = new float[4 * n];
+        var reference = colour ? new float[4 * n] : [];
         var atlas = asset.AtlasPixels;
         int aw = asset.Atlas.Width, ah = asset.Atlas.Height;
         for (var y = 0; y < h; y++)
@@ -101,8 +101,11 @@ internal static class FaceWarpGraph
                     indices[3 * i] = a;
                     indices[3 * i + 1] = b;
                     indices[3 * i + 2] = c;
-                    var uv = bary[3 * i] * model.Atlas[a] + bary[3 * i + 1] * model.Atlas[b] + bary[3 * i + 2] * model.Atlas[c];
-                    Sample(atlas, aw, ah, uv, reference, i, n);
+                    if (colour)
+                    {
+                        var uv = bary[3 * i] * model.Atlas[a] + bary[3 * i + 1] * model.Atlas[b] + bary[3 * i + 2] * model.Atlas[c];
+                        Sample(atlas, aw, ah, uv, reference, i, n);
+                    }
                     continue;
                 }
 
@@ -129,7 +132,7 @@ internal static class FaceWarpGraph
         return new Tables(w, h, indices, bary, offset, reference);
     }
 
-    public static byte[] Build(FaceAsset asset, FaceFraming framing, Tables tables, int iterations)
+    public static byte[] Build(FaceAsset asset, FaceFraming framing, Tables tables, Tables colour, int iterations, bool refine)
     {
         var model = asset.Model;
         var g = new Builder();
@@ -155,11 +158,25 @@ internal static class FaceWarpGraph
         var screen = g.Op("Add", g.Op("MatMul", v3, proj), g.Const("projection_offset", [-sx * framing.Centre.X, sy * framing.Centre.Y], 1, 2));
 
         // (2) dense forward map over the reference image.
-        var gathered = g.Op("Gather", screen, g.ConstI64("texel_vertices", tables.Indices, m * 3), Builder.Int("axis", 0));
-        var g3 = g.Op("Reshape", gathered, g.ConstI64("shape_g3", [m, 3, 2], 3));
-        var weighted = g.Op("Mul", g3, g.Const("texel_bary", tables.Bary, m, 3, 1));
-        var summed = g.Op("ReduceSum", weighted, g.ConstI64("axis1", [1], 1), Builder.Int("keepdims", 0));
-        var mapped = g.Op("Add", summed, g.Const("texel_offset", tables.Offset, m, 2));
+        // One Gather per triangle corner keeps everything contiguous (ReduceSum over the corner axis is slow on CPU).
+        string? mapped = null;
+        for (var corner = 0; corner < 3; corner++)
+        {
+            var idx = new long[m];
+            var w = new float[m];
+            for (var i = 0; i < m; i++)
+            {
+                idx[i] = tables.Indices[3 * i + corner];
+                w[i] = tables.Bary[3 * i + corner];
+            }
+
+            var term = g.Op("Mul",
+                g.Op("Gather", screen, g.ConstI64($"texel_vertex{corner}", idx, m), Builder.Int("axis", 0)),
+                g.Const($"texel_bary{corner}", w, m, 1));
+            mapped = mapped is null ? term : g.Op("Add", mapped, term);
+        }
+
+        mapped = g.Op("Add", mapped!, g.Const("texel_offset", tables.Offset, m, 2));
         var map = g.Op("Transpose", g.Op("Reshape", mapped, g.ConstI64("shape_map", [1, hr, wr, 2], 4)), Builder.Ints("perm", 0, 3, 1, 2));
         var dx = g.Op("Pad",
             g.Op("Sub", Slice(g, map, 3, 1, wr), Slice(g, map, 3, 0, wr - 1)),
@@ -169,34 +186,78 @@ internal static class FaceWarpGraph
             g.ConstI64("pad_y", [0, 0, 0, 0, 0, 0, 1, 0], 8), Builder.Str("mode", "edge"));
         var field = g.Op("Concat", [map, dx, dy], Builder.Int("axis", 1));
 
-        // (3) Newton inversion per output pixel.
-        var grid = new float[ho * wo * 2];
-        var px = new float[ho * wo];
-        var py = new float[ho * wo];
-        for (var y = 0; y < ho; y++)
+        // (3) Newton inversion per output pixel: coarse (half resolution) first, upsampled, then refined at full size.
+        var consts = new NewtonConstants(
+            g.Const("det_eps", [1e-6f]), g.Const("one", [1f]), g.Const("minus_one", [-1f]), g.Const("zero", [0f]),
+            g.Const("max_step", [0.25f]), g.Const("min_step", [-0.25f]), g.Const("texel_to_u", [2f / wr]), g.Const("texel_to_v", [2f / hr]));
+        string pX, pY, r, rGrid;
+        var coarse = iterations > 1 && wo % 2 == 0 && ho % 2 == 0 && wo >= 64;
+        if (coarse)
         {
-            for (var x = 0; x < wo; x++)
+            var (cx, cy, cr) = PixelGrid(g, "coarse", wo / 2, ho / 2, nchw: true);
+            var rc = Newton(g, field, cx, cy, cr, refine ? iterations - 1 : iterations, consts);
+            r = g.Op("Resize", [rc, "", g.Const("upscale", [1f, 1f, 2f, 2f], 4)],
+                Builder.Str("mode", "linear"), Builder.Str("coordinate_transformation_mode", "half_pixel"));
+            (pX, pY, _) = PixelGrid(g, "pixel", wo, ho, nchw: false);
+            r = Newton(g, field, pX, pY, r, refine ? 1 : 0, consts);
+        }
+        else
+        {
+            (pX, pY, r) = PixelGrid(g, "pixel", wo, ho, nchw: true);
+            r = Newton(g, field, pX, pY, r, iterations, consts);
+        }
+
+        rGrid = g.Op("Transpose", r, Builder.Ints("perm", 0, 2, 3, 1));
+        var zero = consts.Zero;
+
+        // (4) residual mask and colour.
+        var final = g.Op("GridSample", [map, rGrid], 1,
+            Builder.Int("align_corners", 0), Builder.Str("mode", "bilinear"), Builder.Str("padding_mode", "border"))[0];
+        var finalXY = g.Op("Split", [final], 2, Builder.Int("axis", 1));
+        var rx = g.Op("Sub", pX, finalXY[0]);
+        var ry = g.Op("Sub", pY, finalXY[1]);
+        var res2 = g.Op("Add", g.Op("Mul", rx, rx), g.Op("Mul", ry, ry));
+        var tolerance = 2.0f * 2 / wo;
+        var mask = g.Op("Cast", g.Op("Less", res2, g.Const("tolerance", [tolerance * tolerance])), Builder.Int("to", Float));
+        var reference = g.Const("reference", colour.Reference, 1, 4, colour.Height, colour.Width);
+        var sampledColour = g.Op("GridSample", [reference, rGrid], 1,
+            Builder.Int("align_corners", 0), Builder.Str("mode", "bilinear"), Builder.Str("padding_mode", "zeros"))[0];
+        var masked = g.Op("Mul", sampledColour, mask);
+        var bytes = g.Op("Clip",
+            g.Op("Add", g.Op("Mul", g.Op("Transpose", masked, Builder.Ints("perm", 0, 2, 3, 1)), g.Const("scale255", [255f])), g.Const("half", [0.5f])),
+            zero, g.Const("max255", [255f]));
+        g.Node("Cast", [bytes], [RgbaOutput], Builder.Int("to", Uint8));
+        g.Output(RgbaOutput, Uint8, 1, ho, wo, 4);
+        return g.ToModel().ToByteArray();
+    }
+
+    private sealed record NewtonConstants(string Eps, string One, string MinusOne, string Zero, string MaxStep, string MinStep, string ToU, string ToV);
+
+    /// <summary>Normalised pixel-centre coordinates of a grid: x and y planes [1,1,H,W] and both as NCHW [1,2,H,W].</summary>
+    private static (string X, string Y, string Nchw) PixelGrid(Builder g, string name, int w, int h, bool nchw)
+    {
+        var px = new float[h * w];
+        var py = new float[h * w];
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
             {
-                var i = y * wo + x;
-                px[i] = grid[2 * i] = (2 * x + 1f) / wo - 1;
-                py[i] = grid[2 * i + 1] = (2 * y + 1f) / ho - 1;
+                var i = y * w + x;
+                px[i] = (2 * x + 1f) / w - 1;
+                py[i] = (2 * y + 1f) / h - 1;
             }
         }
 
-        var pX = g.Const("pixel_x", px, 1, 1, ho, wo);
-        var pY = g.Const("pixel_y", py, 1, 1, ho, wo);
-        var r = g.Const("pixel_nchw", [.. px, .. py], 1, 2, ho, wo);
-        var rGrid = g.Const("pixel_grid", grid, 1, ho, wo, 2);
-        var eps = g.Const("det_eps", [1e-6f]);
-        var one = g.Const("one", [1f]);
-        var minusOne = g.Const("minus_one", [-1f]);
-        var zero = g.Const("zero", [0f]);
-        var maxStep = g.Const("max_step", [0.25f]);
-        var minStep = g.Const("min_step", [-0.25f]);
-        var toU = g.Const("texel_to_u", [2f / wr]);
-        var toV = g.Const("texel_to_v", [2f / hr]);
-        for (var it = 0; it < iterations; it++)
+        return (g.Const($"{name}_x", px, 1, 1, h, w), g.Const($"{name}_y", py, 1, 1, h, w),
+            nchw ? g.Const($"{name}_nchw", [.. px, .. py], 1, 2, h, w) : "");
+    }
+
+    /// <summary>Newton steps r ← r + J⁻¹ (p − S(r)) with S and J = [∂S/∂col ∂S/∂row] read from the field by GridSample.</summary>
+    private static string Newton(Builder g, string field, string pX, string pY, string r, int steps, NewtonConstants c)
+    {
+        for (var it = 0; it < steps; it++)
         {
+            var rGrid = g.Op("Transpose", r, Builder.Ints("perm", 0, 2, 3, 1));
             var sampled = g.Op("GridSample", [field, rGrid], 1,
                 Builder.Int("align_corners", 0), Builder.Str("mode", "bilinear"), Builder.Str("padding_mode", "border"))[0];
             var s = g.Op("Split", [sampled], 6, Builder.Int("axis", 1));
@@ -204,33 +265,16 @@ internal static class FaceWarpGraph
             var ex = g.Op("Sub", pX, sX);
             var ey = g.Op("Sub", pY, sY);
             var det = g.Op("Sub", g.Op("Mul", ax, by), g.Op("Mul", bx, ay));
-            var sign = g.Op("Where", g.Op("Less", det, zero), minusOne, one);
-            var safe = g.Op("Mul", g.Op("Max", g.Op("Abs", det), eps), sign);
+            var sign = g.Op("Where", g.Op("Less", det, c.Zero), c.MinusOne, c.One);
+            var safe = g.Op("Mul", g.Op("Max", g.Op("Abs", det), c.Eps), sign);
             var dc = g.Op("Div", g.Op("Sub", g.Op("Mul", by, ex), g.Op("Mul", bx, ey)), safe);
             var dr = g.Op("Div", g.Op("Sub", g.Op("Mul", ax, ey), g.Op("Mul", ay, ex)), safe);
-            var du = g.Op("Clip", g.Op("Mul", dc, toU), minStep, maxStep);
-            var dv = g.Op("Clip", g.Op("Mul", dr, toV), minStep, maxStep);
+            var du = g.Op("Clip", g.Op("Mul", dc, c.ToU), c.MinStep, c.MaxStep);
+            var dv = g.Op("Clip", g.Op("Mul", dr, c.ToV), c.MinStep, c.MaxStep);
             r = g.Op("Add", r, g.Op("Concat", [du, dv], Builder.Int("axis", 1)));
-            rGrid = g.Op("Transpose", r, Builder.Ints("perm", 0, 2, 3, 1));
         }
 
-        // (4) residual mask and colour.
-        var final = g.Op("GridSample", [map, rGrid], 1,
-            Builder.Int("align_corners", 0), Builder.Str("mode", "bilinear"), Builder.Str("padding_mode", "border"))[0];
-        var residual = g.Op("Sub", g.Op("Concat", [pX, pY], Builder.Int("axis", 1)), final);
-        var res2 = g.Op("ReduceSum", g.Op("Mul", residual, residual), g.ConstI64("axis1b", [1], 1), Builder.Int("keepdims", 1));
-        var tolerance = 2.0f * 2 / wo;
-        var mask = g.Op("Cast", g.Op("Less", res2, g.Const("tolerance", [tolerance * tolerance])), Builder.Int("to", Float));
-        var reference = g.Const("reference", tables.Reference, 1, 4, hr, wr);
-        var colour = g.Op("GridSample", [reference, rGrid], 1,
-            Builder.Int("align_corners", 0), Builder.Str("mode", "bilinear"), Builder.Str("padding_mode", "zeros"))[0];
-        var masked = g.Op("Mul", colour, mask);
-        var bytes = g.Op("Clip",
-            g.Op("Add", g.Op("Mul", g.Op("Transpose", masked, Builder.Ints("perm", 0, 2, 3, 1)), g.Const("scale255", [255f])), g.Const("half", [0.5f])),
-            zero, g.Const("max255", [255f]));
-        g.Node("Cast", [bytes], [RgbaOutput], Builder.Int("to", Uint8));
-        g.Output(RgbaOutput, Uint8, 1, ho, wo, 4);
-        return g.ToModel().ToByteArray();
+        return r;
     }
 
     private static string Slice(Builder g, string input, int axis, long start, long end) =>

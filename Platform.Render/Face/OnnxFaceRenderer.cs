@@ -15,6 +15,12 @@ public sealed class OnnxFaceRendererOptions
 
     /// <summary>Reference image resolution relative to the output.</summary>
     public float ReferenceScale { get; init; } = 1f;
+
+    /// <summary>Resolution of the deformation map relative to the output (it is piecewise linear, so half is plenty).</summary>
+    public float MapScale { get; init; } = 0.5f;
+
+    /// <summary>One last Newton step at full resolution after the half-resolution ones (sharper silhouettes, slower).</summary>
+    public bool RefineAtFullResolution { get; init; } = true;
 }
 
 /// <summary>
@@ -35,13 +41,14 @@ public sealed class OnnxFaceRenderer : IFaceRenderer
     public OnnxFaceRenderer(FaceAsset asset, FaceFraming framing, OnnxFaceRendererOptions options)
     {
         Framing = framing;
-        var refFraming = framing with
+        FaceFraming Scaled(float scale) => framing with
         {
-            Width = Math.Max(8, (int)MathF.Round(framing.Width * options.ReferenceScale)),
-            Height = Math.Max(8, (int)MathF.Round(framing.Height * options.ReferenceScale)),
+            Width = Math.Max(8, (int)MathF.Round(framing.Width * scale)),
+            Height = Math.Max(8, (int)MathF.Round(framing.Height * scale)),
         };
-        var tables = FaceWarpGraph.Rasterise(asset, refFraming);
-        ModelBytes = FaceWarpGraph.Build(asset, framing, tables, options.Iterations);
+        var colour = FaceWarpGraph.Rasterise(asset, Scaled(options.ReferenceScale));
+        var map = options.MapScale == options.ReferenceScale ? colour : FaceWarpGraph.Rasterise(asset, Scaled(options.MapScale), colour: false);
+        ModelBytes = FaceWarpGraph.Build(asset, framing, map, colour, options.Iterations, options.RefineAtFullResolution);
 
         using var sessionOptions = new SessionOptions
         {
