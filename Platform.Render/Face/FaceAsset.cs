@@ -26,7 +26,13 @@ public sealed class FaceAsset : IDisposable
     public static FaceAsset Create(FaceLook look, int atlasSize = 512, CanonicalFaceMesh? mesh = null)
     {
         ArgumentNullException.ThrowIfNull(look);
-        var model = HeadModel.Build(mesh ?? CanonicalFaceMesh.LoadDefault(), look.Shape, atlasSize);
+        var volume = look.HairStyle switch
+        {
+            HairStyle.Buzz => 0.55f,
+            HairStyle.Short => 0.75f,
+            _ => 1f,
+        };
+        var model = HeadModel.Build(mesh ?? CanonicalFaceMesh.LoadDefault(), look.Shape, atlasSize, volume);
         return new FaceAsset(look, model, FaceTexture.Paint(model, look));
     }
 

@@ -193,6 +193,7 @@ public static class FaceTexture
         DrawLayer(canvas, model, TriangleLayer.Shell, colours);
 
         var scale = 512f / model.AtlasSize;
+        var highlight = hair.Mix(new Rgb(255, 240, 220), 0.3f);
         using (var dark = new SKPaint
                {
                    Shader = SKShader.CreatePerlinNoiseFractalNoise(0.20f * scale, 0.018f * scale, 3, 11),
@@ -206,7 +207,7 @@ public static class FaceTexture
         using (var light = new SKPaint
                {
                    Shader = SKShader.CreatePerlinNoiseFractalNoise(0.25f * scale, 0.02f * scale, 2, 23),
-                   ColorFilter = AlphaFromRed(0.18f, 255, 245, 230),
+                   ColorFilter = AlphaFromRed(0.3f, highlight.R, highlight.G, highlight.B),
                    BlendMode = SKBlendMode.SrcATop,
                })
         {

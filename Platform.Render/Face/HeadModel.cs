@@ -75,11 +75,12 @@ public sealed class HeadModel
     /// <summary>Atlas pixels per centimetre of face (both halves).</summary>
     public float AtlasPixelsPerCm { get; private set; }
 
-    public static HeadModel Build(CanonicalFaceMesh mesh, FaceShape shape, int atlasSize = 512)
+    /// <param name="hairVolume">How far the hair shell stands off the face (1 = long hair; ~0.5 = a buzz cut).</param>
+    public static HeadModel Build(CanonicalFaceMesh mesh, FaceShape shape, int atlasSize = 512, float hairVolume = 1f)
     {
         shape.Validated();
         var model = new HeadModel(atlasSize);
-        model.Construct(mesh, shape);
+        model.Construct(mesh, shape, Math.Clamp(hairVolume, 0.3f, 1.5f));
         return model;
     }
 
@@ -104,7 +105,7 @@ public sealed class HeadModel
         }
     }
 
-    private void Construct(CanonicalFaceMesh mesh, FaceShape shape)
+    private void Construct(CanonicalFaceMesh mesh, FaceShape shape, float hairVolume)
     {
         var faceCount = CanonicalFaceMesh.VertexCount;
         var mouthY = (mesh.Positions[FaceLandmarks.UpperLipInner].Y + mesh.Positions[FaceLandmarks.LowerLipInner].Y) / 2;
@@ -140,7 +141,7 @@ public sealed class HeadModel
         // Shell: two rings outside the outline, pushed back, that carry the hair.
         ShellStart = positions.Count;
         var centre = new Vector2(0, 0.5f);
-        float[] offsets = [1.5f, 3.3f];
+        float[] offsets = [1.5f * MathF.Sqrt(hairVolume), 3.3f * hairVolume];
         float[] depths = [1.5f, 4.0f];
         for (var ring = 0; ring < 2; ring++)
         {
