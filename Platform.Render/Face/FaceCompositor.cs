@@ -34,6 +34,9 @@ public sealed class FaceCompositor : IDisposable
     private readonly SKBitmap foreground;
     private readonly SKCanvas canvas;
     private readonly byte[] backgroundRows;
+    private readonly byte[] backgroundY;
+    private readonly byte[] backgroundU;
+    private readonly byte[] backgroundV;
     private readonly SKPath neck;
     private readonly SKPath shoulders;
     private readonly SKPaint neckPaint;
@@ -74,6 +77,24 @@ public sealed class FaceCompositor : IDisposable
             backgroundRows[3 * y] = c.R;
             backgroundRows[3 * y + 1] = c.G;
             backgroundRows[3 * y + 2] = c.B;
+        }
+
+        backgroundY = new byte[Height];
+        backgroundU = new byte[Height / 2];
+        backgroundV = new byte[Height / 2];
+        for (var y = 0; y < Height; y++)
+        {
+            backgroundY[y] = Yuv.Y(backgroundRows[3 * y], backgroundRows[3 * y + 1], backgroundRows[3 * y + 2]);
+        }
+
+        for (var y = 0; y < Height; y += 2)
+        {
+            // Same rounding as a blended block: the average of the block's two rows, twice each.
+            var r = (2 * backgroundRows[3 * y] + 2 * backgroundRows[3 * y + 3] + 2) >> 2;
+            var g = (2 * backgroundRows[3 * y + 1] + 2 * backgroundRows[3 * y + 4] + 2) >> 2;
+            var b = (2 * backgroundRows[3 * y + 2] + 2 * backgroundRows[3 * y + 5] + 2) >> 2;
+            backgroundU[y / 2] = Yuv.U(r, g, b);
+            backgroundV[y / 2] = Yuv.V(r, g, b);
         }
 
         (neck, shoulders) = BuildBody(look.Shape.Width);
@@ -162,20 +183,38 @@ public sealed class FaceCompositor : IDisposable
         return (nb.Detach(), sb.Detach());
     }
 
+    /// <summary>Blends the last foreground over the background into <paramref name="frame"/> (exposed for the bench).</summary>
+    internal void ConvertForeground(I420Frame frame) => ToI420(foreground.GetPixelSpan(), frame);
+
     private unsafe void ToI420(ReadOnlySpan<byte> rgba, I420Frame frame)
     {
         int w = Width, h = Height, cw = w / 2;
         fixed (byte* src = rgba)
         fixed (byte* dst = frame.Buffer)
         fixed (byte* bgRows = backgroundRows)
+        fixed (byte* bgY = backgroundY)
+        fixed (byte* bgU = backgroundU)
+        fixed (byte* bgV = backgroundV)
         {
             var yPlane = dst;
             var uPlane = dst + w * h;
             var vPlane = uPlane + cw * (h / 2);
             for (var y = 0; y < h; y += 2)
             {
+                var top = (uint*)(src + y * w * 4);
+                var bottom = (uint*)(src + (y + 1) * w * 4);
                 for (var x = 0; x < w; x += 2)
                 {
+                    // Fast path: the whole 2×2 block is background (alpha is the top byte of each RGBA word).
+                    if (((top[x] | top[x + 1] | bottom[x] | bottom[x + 1]) & 0xFF000000u) == 0)
+                    {
+                        yPlane[y * w + x] = yPlane[y * w + x + 1] = bgY[y];
+                        yPlane[(y + 1) * w + x] = yPlane[(y + 1) * w + x + 1] = bgY[y + 1];
+                        uPlane[(y / 2) * cw + x / 2] = bgU[y / 2];
+                        vPlane[(y / 2) * cw + x / 2] = bgV[y / 2];
+                        continue;
+                    }
+
                     int sr = 0, sg = 0, sb = 0;
                     for (var dy = 0; dy < 2; dy++)
                     {

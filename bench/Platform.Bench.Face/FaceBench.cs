@@ -25,6 +25,12 @@ internal static class FaceBench
         using (var compositor = new FaceCompositor(asset.Look, renderer, new CompositorOptions { FaceSize = 512 }))
         {
             Measure("skia + composite 720p I420", frames, animator, w => compositor.Compose(w, TimeSpan.Zero).Dispose());
+            var pool = new I420FramePool(compositor.Width, compositor.Height);
+            Measure("I420 conversion 720p", frames, animator, _ =>
+            {
+                using var frame = pool.Rent(TimeSpan.Zero);
+                compositor.ConvertForeground(frame);
+            });
         }
 
         using (var renderer = asset.CreateRenderer(FaceRendererKind.Onnx, size, size))
