@@ -9,6 +9,12 @@ pkg="@mediapipe/face_mesh@0.4.1657299874"
 target="$dest/canonical_face.binarypb"
 [ -s "$target" ] && exit 0
 
+if ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=120 update -qq
+  apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends npm >/dev/null
+fi
+
 mkdir -p "$dest"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
