@@ -72,9 +72,17 @@ llm='"model":"'"$llm_model"'"'
 [ -n "${PLATFORM_LLM_BASE_URL:-}" ] && llm="$llm"',"base_url":"'"$PLATFORM_LLM_BASE_URL"'"'
 [ -n "${PLATFORM_LLM_API_KEY:-}" ] && llm="$llm"',"api_key":"'"$PLATFORM_LLM_API_KEY"'"'
 replica=$(curl -fs "$api/v2/replicas?replica_type=system&limit=1" -H "x-api-key: $DEMO_API_KEY" | sed -n 's/.*"replica_id":"\([^"]*\)".*/\1/p' | head -1)
-persona=$(curl -fs -X POST "$api/v2/personas" -H "x-api-key: $DEMO_API_KEY" -H 'content-type: application/json' \
-  -d '{"persona_name":"Demo assistant","system_prompt":"You are a friendly assistant. Answer in one or two short sentences.","default_replica_id":"'"$replica"'","layers":{"llm":{'"$llm"'}}}' \
-  | sed -n 's/.*"persona_id":"\([^"]*\)".*/\1/p')
+persona_doc='{"persona_name":"Demo assistant","system_prompt":"You are a friendly assistant. Answer in one or two short sentences.","default_replica_id":"'"$replica"'","layers":{"llm":{'"$llm"'}}}'
+if [ -n "${DEMO_PERSONA:-}" ] && curl -fs -o /dev/null "$api/v2/personas/$DEMO_PERSONA" -H "x-api-key: $DEMO_API_KEY"; then
+  # Keep the demo persona, but follow the LLM settings of this run.
+  persona=$DEMO_PERSONA
+  curl -fs -o /dev/null -X PATCH "$api/v2/personas/$persona" -H "x-api-key: $DEMO_API_KEY" -H 'content-type: application/json' \
+    -d '[{"op":"add","path":"/layers/llm","value":{'"$llm"'}}]'
+else
+  persona=$(curl -fs -X POST "$api/v2/personas" -H "x-api-key: $DEMO_API_KEY" -H 'content-type: application/json' -d "$persona_doc" \
+    | sed -n 's/.*"persona_id":"\([^"]*\)".*/\1/p')
+  echo "DEMO_PERSONA=$persona" >> "$data/demo.env"
+fi
 
 cat <<MSG
 

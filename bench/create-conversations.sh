@@ -10,7 +10,7 @@ bash infra/install.sh
 dotnet build Platform.sln -c Release -nologo -clp:ErrorsOnly -v:q
 dotnet build bench/Platform.Bench.Api -c Release -nologo -clp:ErrorsOnly -v:q
 
-work="$(mktemp -d /tmp/platform-bench.XXXXXX)"
+work="$(mktemp -d /tmp/platform-bench.XXXXXX)"; chmod 755 "$work"
 pg_port=55491; silo_http=5591; api_port=5592
 infra/postgres.sh start "$work/pg" "$pg_port"   # durable: fsync and synchronous_commit stay on
 pids=()

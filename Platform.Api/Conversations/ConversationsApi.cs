@@ -11,7 +11,7 @@ public static class ConversationsApi
     public static RouteGroupBuilder MapConversations(this RouteGroupBuilder v2)
     {
         var g = v2.MapGroup("/conversations").WithTags("Conversations");
-        g.MapPost("/", CreateAsync).WithName("CreateConversation").WithSummary("Start a conversation; honours Idempotency-Key.");
+        g.MapPost("/", CreateAsync).Body(CviSchemas.Conversation).WithName("CreateConversation").WithSummary("Start a conversation; honours Idempotency-Key.");
         g.MapGet("/", ListAsync).WithName("ListConversations");
         g.MapGet("/{conversation_id}", GetAsync).WithName("GetConversation").WithSummary("?verbose=true adds events, transcript and shutdown_reason.");
         g.MapPost("/{conversation_id}/end", EndAsync).WithName("EndConversation");

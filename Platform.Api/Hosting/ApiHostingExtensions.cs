@@ -52,7 +52,7 @@ public static class ApiHostingExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         builder.Services.AddHealthChecks();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddShapeBodies());
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes * 2L);
         builder.Services.AddOpenTelemetry()
             .WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"))

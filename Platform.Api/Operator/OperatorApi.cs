@@ -56,12 +56,12 @@ public static class OperatorApi
     public static WebApplication MapOperator(this WebApplication app)
     {
         var g = app.MapGroup("/operator").WithTags("Operator").AddEndpointFilter<OperatorFilter>();
-        g.MapPost("/tenants", CreateTenantAsync).WithName("CreateTenant");
+        g.MapPost("/tenants", CreateTenantAsync).Body(TenantShape).WithName("CreateTenant");
         g.MapGet("/tenants", ListTenantsAsync).WithName("ListTenants");
         g.MapGet("/tenants/{tenant_id}", GetTenantAsync).WithName("GetTenant");
-        g.MapPut("/tenants/{tenant_id}/plan", UpdatePlanAsync).WithName("UpdateTenantPlan");
-        g.MapPut("/tenants/{tenant_id}/branding", UpdateBrandingAsync).WithName("UpdateTenantBranding");
-        g.MapPost("/tenants/{tenant_id}/api-keys", IssueKeyAsync).WithName("IssueApiKey");
+        g.MapPut("/tenants/{tenant_id}/plan", UpdatePlanAsync).Body(PlanShape).WithName("UpdateTenantPlan");
+        g.MapPut("/tenants/{tenant_id}/branding", UpdateBrandingAsync).Body(BrandingShape).WithName("UpdateTenantBranding");
+        g.MapPost("/tenants/{tenant_id}/api-keys", IssueKeyAsync).Body(KeyShape).WithName("IssueApiKey");
         g.MapGet("/tenants/{tenant_id}/api-keys", ListKeysAsync).WithName("ListApiKeys");
         g.MapDelete("/tenants/{tenant_id}/api-keys/{key_id}", RevokeKeyAsync).WithName("RevokeApiKey");
         return app;

@@ -9,10 +9,10 @@ public static class PersonasApi
     public static RouteGroupBuilder MapPersonas(this RouteGroupBuilder v2)
     {
         var g = v2.MapGroup("/personas").WithTags("Personas");
-        g.MapPost("/", CreateAsync).WithName("CreatePersona").WithSummary("Create a persona: prompt, context and layers.");
+        g.MapPost("/", CreateAsync).Body(CviSchemas.Persona).WithName("CreatePersona").WithSummary("Create a persona: prompt, context and layers.");
         g.MapGet("/", ListAsync).WithName("ListPersonas");
         g.MapGet("/{persona_id}", GetAsync).WithName("GetPersona");
-        g.MapPatch("/{persona_id}", PatchAsync).WithName("PatchPersona").WithSummary("Apply a JSON Patch (RFC 6902) atomically.");
+        g.MapPatch("/{persona_id}", PatchAsync).Body(JsonPatchShape.Document, "application/json-patch+json").WithName("PatchPersona").WithSummary("Apply a JSON Patch (RFC 6902) atomically.");
         g.MapDelete("/{persona_id}", DeleteAsync).WithName("DeletePersona");
         return v2;
     }

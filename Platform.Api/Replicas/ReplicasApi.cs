@@ -9,11 +9,11 @@ public static class ReplicasApi
     public static RouteGroupBuilder MapReplicas(this RouteGroupBuilder v2)
     {
         var g = v2.MapGroup("/replicas").WithTags("Replicas");
-        g.MapPost("/", CreateAsync).WithName("CreateReplica").WithSummary("Create a replica from a training video.");
+        g.MapPost("/", CreateAsync).Body(CviSchemas.Replica).WithName("CreateReplica").WithSummary("Create a replica from a training video.");
         g.MapGet("/", ListAsync).WithName("ListReplicas").WithSummary("List the tenant's replicas, stock ones included.");
         g.MapGet("/{replica_id}", GetAsync).WithName("GetReplica");
         g.MapDelete("/{replica_id}", DeleteAsync).WithName("DeleteReplica");
-        g.MapPatch("/{replica_id}/name", RenameAsync).WithName("RenameReplica");
+        g.MapPatch("/{replica_id}/name", RenameAsync).Body(CviSchemas.ReplicaName).WithName("RenameReplica");
         return v2;
     }
 

@@ -310,3 +310,16 @@ public static class JsonPatch
         }
     }
 }
+
+/// <summary>The shape of a JSON Patch document, for documentation (the patcher itself checks operations).</summary>
+public static class JsonPatchShape
+{
+    /// <summary>An array of operations.</summary>
+    public static readonly ArrayShape Document = new(new ObjectShape(new Dictionary<string, Member>
+    {
+        ["op"] = new(new StringShape(7, ["add", "remove", "replace", "move", "copy", "test"]), Required: true),
+        ["path"] = new(new StringShape(1024), Required: true),
+        ["from"] = new(new StringShape(1024)),
+        ["value"] = new(ObjectShape.Free()),
+    }), 200);
+}

@@ -56,3 +56,22 @@ public sealed class AuthTests(ApiFixture fx)
         await Json(await op.GetAsync("/operator/tenants/tn_doesnotexist"), 404);
     }
 }
+
+[Collection(ApiCollection.Name)]
+public sealed class OpenApiTests(ApiFixture fx)
+{
+    [Fact]
+    public async Task The_document_describes_request_bodies_from_the_validating_shapes()
+    {
+        using var anon = fx.Anonymous();
+        var doc = await Json(await anon.GetAsync("/openapi/v1.json"));
+        var persona = doc["paths"]!["/v2/personas"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        var patience = persona["properties"]!["layers"]!["properties"]!["conversational_flow"]!["properties"]!["turn_taking_patience"]!;
+        Assert.Equal(["low", "medium", "high"], patience["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.True(persona["properties"]!["layers"]!["properties"]!["llm"]!["properties"]!["api_key"]!["writeOnly"]!.GetValue<bool>());
+        var conversation = doc["paths"]!["/v2/conversations"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal(false, conversation["additionalProperties"]?.GetValue<bool>());
+        Assert.NotNull(conversation["properties"]!["properties"]!["properties"]!["max_call_duration"]);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await fx.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }).GetAsync("/docs")).StatusCode);
+    }
+}
