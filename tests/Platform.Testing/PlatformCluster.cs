@@ -24,9 +24,14 @@ namespace Platform.Testing;
 /// collection) keeps the system clock, so failure detection works while logical time stands still.
 /// </para>
 /// <para>
-/// Each silo connects as its own PostgreSQL login role, so <see cref="KillSiloAsync"/> can crash a silo for real: its
-/// role is locked out and its connections are terminated (it cannot mark itself dead), then its host is torn down
-/// without a shutdown. The survivors must notice and vote it dead.
+/// Crashes: each silo connects as its own PostgreSQL login role and its Orleans transports go through a
+/// <see cref="NetworkPlug"/>, so <see cref="KillSiloAsync"/> cuts a silo off the database and the network at once. It
+/// cannot mark itself dead (an in-process stop, even an "ungraceful" one, would write Stopping/Dead itself and keep
+/// answering probes while it retries); the survivors must notice and vote it dead, as with a crashed process.
+/// </para>
+/// <para>
+/// Logs: set <c>PLATFORM_TEST_ORLEANS_LOG=Information</c> (or <c>Debug</c>) to see silo and client logs, and run
+/// <c>dotnet test</c> with <c>--logger "console;verbosity=detailed"</c>.
 /// </para>
 /// </summary>
 public sealed partial class PlatformCluster : IAsyncDisposable
@@ -132,7 +137,7 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             // PLATFORM_TEST_ORLEANS_LOG=Information (or Debug...) shows the silos' and client's logs on the console.
             if (Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("PLATFORM_TEST_ORLEANS_LOG"), out var level))
             {
-                host.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level);
+                host.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(level);
             }
         });
         cluster._cluster = builder.Build();
