@@ -30,7 +30,7 @@ public sealed class ClusterTests
 
     /// <summary>Calls <paramref name="call"/> until it succeeds (each try bounded), for the moments when the client or the
     /// directory still points at a silo that died.</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, TimeSpan timeout, string what)
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -41,6 +41,7 @@ public sealed class ClusterTests
             }
             catch (Exception) when (DateTime.UtcNow < deadline)
             {
+                await Task.Delay(50); // poll interval, not a synchronisation
             }
         }
     }
@@ -88,7 +89,7 @@ public sealed class ClusterTests
 
         foreach (var key in placed.Keys)
         {
-            var snapshot = await EventuallyAsync(() => cluster.Client.GetGrain<ICounterGrain>(key).SnapshotAsync(), TimeSpan.FromSeconds(30), $"grain {key} answers");
+            var snapshot = await EventuallyAsync(() => cluster.Client.GetGrain<ICounterGrain>(key).SnapshotAsync(), TimeSpan.FromSeconds(30));
             Assert.Equal((2, survivor.SiloAddress.ToString()), (snapshot.Value, snapshot.Silo));
         }
     }
