@@ -15,8 +15,9 @@ namespace Platform.Testing;
 /// <summary>
 /// An Orleans test cluster on a fresh PostgreSQL database, wired exactly like production: every silo runs
 /// <see cref="SiloHostingExtensions.ConfigurePlatformSilo"/>, so membership, grain state and reminders go through the
-/// AdoNet providers and our <c>infra/sql</c> schema (never the test-membership default). The client finds the
-/// gateways through the same membership table.
+/// AdoNet providers and our <c>infra/sql</c> schema (never the test-membership default), and silos talk over real TCP
+/// on free loopback ports (not the test cluster's in-memory transport), so a separately hosted Orleans client (an Api
+/// under test configured with <see cref="Options"/>) finds the gateways in the membership table and connects.
 /// <para>
 /// Time: grains and reminders run on one shared <see cref="FakeTimeProvider"/> (<see cref="Time"/>): it is the silos'
 /// <see cref="TimeProvider"/> singleton, which Orleans also resolves for grain timers (<c>RegisterGrainTimer</c>) and
@@ -126,6 +127,7 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             .SetValue(builder.Options, false);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure, silosMigrate));
+        builder.ConfigureClientHost(host => host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.UseTcp));
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresSchema.Invariant;
@@ -289,7 +291,8 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             // Before UseOrleans, so it runs (and can fail the start) before the silo starts, as in AddPlatformSilo.
             host.Services.AddHostedService<MigrationHostedService>();
         }
-        // Wraps the silo's transports once every registration is in (the test cluster adds its own after this).
+        // Real TCP, through a plug that KillSiloAsync can pull, once every registration is in (the test cluster adds its
+        // in-memory transport after this delegate).
         host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.Install);
         host.UseOrleans(silo =>
         {
