@@ -1,4 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Platform.Silo.Infrastructure;
 using Orleans.TestingHost;
 using Platform.Silo.Hosting;
 using Platform.Silo.Tests.Grains;
@@ -30,7 +33,7 @@ public sealed class ClusterTests
 
     /// <summary>Calls <paramref name="call"/> until it succeeds (each try bounded), for the moments when the client or the
     /// directory still points at a silo that died.</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, TimeSpan timeout, string what)
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -41,6 +44,7 @@ public sealed class ClusterTests
             }
             catch (Exception) when (DateTime.UtcNow < deadline)
             {
+                await Task.Delay(50); // poll interval, not a synchronisation
             }
         }
     }
@@ -88,7 +92,7 @@ public sealed class ClusterTests
 
         foreach (var key in placed.Keys)
         {
-            var snapshot = await EventuallyAsync(() => cluster.Client.GetGrain<ICounterGrain>(key).SnapshotAsync(), TimeSpan.FromSeconds(30), $"grain {key} answers");
+            var snapshot = await EventuallyAsync(() => cluster.Client.GetGrain<ICounterGrain>(key).SnapshotAsync(), TimeSpan.FromSeconds(30));
             Assert.Equal((2, survivor.SiloAddress.ToString()), (snapshot.Value, snapshot.Silo));
         }
     }
@@ -145,6 +149,32 @@ public sealed class ClusterTests
             return Task.FromResult(keys.All(FiredOnSurvivor));
         }, TimeSpan.FromSeconds(30), $"every reminder fired again on the survivor after the crash; missing: {string.Join(", ", keys.Where(k => !FiredOnSurvivor(k)).Take(5))}");
         Assert.NotEmpty(owners[victim.SiloAddress]);
+    }
+
+    [Fact]
+    public async Task A_separately_hosted_client_finds_the_gateways_in_the_membership_table_and_connects_over_tcp()
+    {
+        await using var cluster = await PlatformCluster.StartAsync();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.Options.ClusterId;
+                o.ServiceId = cluster.Options.ServiceId;
+            });
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = PostgresSchema.Invariant;
+                o.ConnectionString = cluster.Options.Postgres;
+            });
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IClusterClient>();
+        Assert.Equal(1, await grains.GetGrain<ICounterGrain>("t1/external").IncrementAsync());
+        Assert.Equal(2, await cluster.Client.GetGrain<ICounterGrain>("t1/external").IncrementAsync());
+        await host.StopAsync();
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class SchemaTests
     }
 
     private static string Messages(Exception e) =>
-        string.Join(" | ", Enumerable.Repeat(0, 1).SelectMany(_ => Flatten(e)).Select(x => x.Message));
+        string.Join(" | ", Flatten(e).Select(x => x.Message));
 
     private static IEnumerable<Exception> Flatten(Exception e)
     {

@@ -53,10 +53,31 @@ public sealed partial class PlatformCluster
 
         internal void Track(IConnectionListener listener) => _listeners.Enqueue(listener);
 
+        /// <summary>
+        /// The test cluster replaces Orleans' socket transport with an in-memory one that nothing outside this process
+        /// (an Api host with its own Orleans client, a second client) can reach. Dropping those registrations brings
+        /// back Orleans' own TCP sockets on the ports the test cluster allocated. Call once all registrations are in
+        /// (from ConfigureContainer).
+        /// </summary>
+        internal static void UseTcp(IServiceCollection services)
+        {
+            for (var i = services.Count - 1; i >= 0; i--)
+            {
+                var d = services[i];
+                if (d.IsKeyedService
+                    && (d.ServiceType == typeof(IConnectionFactory) || d.ServiceType == typeof(IConnectionListenerFactory))
+                    && d.KeyedImplementationFactory?.Method.DeclaringType?.Namespace?.StartsWith("Orleans.TestingHost", StringComparison.Ordinal) == true)
+                {
+                    services.RemoveAt(i);
+                }
+            }
+        }
+
         /// <summary>Wraps every keyed connection (listener) factory registered so far; call it once all registrations
         /// are in (from ConfigureContainer).</summary>
         internal static void Install(IServiceCollection services)
         {
+            UseTcp(services);
             var plug = new NetworkPlug();
             services.AddSingleton(plug);
             for (var i = 0; i < services.Count; i++)

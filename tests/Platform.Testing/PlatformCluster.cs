@@ -15,8 +15,9 @@ namespace Platform.Testing;
 /// <summary>
 /// An Orleans test cluster on a fresh PostgreSQL database, wired exactly like production: every silo runs
 /// <see cref="SiloHostingExtensions.ConfigurePlatformSilo"/>, so membership, grain state and reminders go through the
-/// AdoNet providers and our <c>infra/sql</c> schema (never the test-membership default). The client finds the
-/// gateways through the same membership table.
+/// AdoNet providers and our <c>infra/sql</c> schema (never the test-membership default), and silos talk over real TCP
+/// on free loopback ports (not the test cluster's in-memory transport), so a separately hosted Orleans client (an Api
+/// under test configured with <see cref="Options"/>) finds the gateways in the membership table and connects.
 /// <para>
 /// Time: grains and reminders run on one shared <see cref="FakeTimeProvider"/> (<see cref="Time"/>): it is the silos'
 /// <see cref="TimeProvider"/> singleton, which Orleans also resolves for grain timers (<c>RegisterGrainTimer</c>) and
@@ -24,9 +25,14 @@ namespace Platform.Testing;
 /// collection) keeps the system clock, so failure detection works while logical time stands still.
 /// </para>
 /// <para>
-/// Each silo connects as its own PostgreSQL login role, so <see cref="KillSiloAsync"/> can crash a silo for real: its
-/// role is locked out and its connections are terminated (it cannot mark itself dead), then its host is torn down
-/// without a shutdown. The survivors must notice and vote it dead.
+/// Crashes: each silo connects as its own PostgreSQL login role and its Orleans transports go through a
+/// <see cref="NetworkPlug"/>, so <see cref="KillSiloAsync"/> cuts a silo off the database and the network at once. It
+/// cannot mark itself dead (an in-process stop, even an "ungraceful" one, would write Stopping/Dead itself and keep
+/// answering probes while it retries); the survivors must notice and vote it dead, as with a crashed process.
+/// </para>
+/// <para>
+/// Logs: set <c>PLATFORM_TEST_ORLEANS_LOG=Information</c> (or <c>Debug</c>) to see silo and client logs, and run
+/// <c>dotnet test</c> with <c>--logger "console;verbosity=detailed"</c>.
 /// </para>
 /// </summary>
 public sealed partial class PlatformCluster : IAsyncDisposable
@@ -122,6 +128,7 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             .SetValue(builder.Options, false);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSiloHost((_, host) => cluster.ConfigureSiloHost(host, configure, silosMigrate));
+        builder.ConfigureClientHost(host => host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.UseTcp));
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
             o.Invariant = PostgresSchema.Invariant;
@@ -133,7 +140,7 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             // PLATFORM_TEST_ORLEANS_LOG=Information (or Debug...) shows the silos' and client's logs on the console.
             if (Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("PLATFORM_TEST_ORLEANS_LOG"), out var level))
             {
-                host.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level);
+                host.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(level);
             }
         });
         cluster._cluster = builder.Build();
@@ -287,7 +294,8 @@ public sealed partial class PlatformCluster : IAsyncDisposable
             // Before UseOrleans, so it runs (and can fail the start) before the silo starts, as in AddPlatformSilo.
             host.Services.AddHostedService<MigrationHostedService>();
         }
-        // Wraps the silo's transports once every registration is in (the test cluster adds its own after this).
+        // Real TCP, through a plug that KillSiloAsync can pull, once every registration is in (the test cluster adds its
+        // in-memory transport after this delegate).
         host.ConfigureContainer(new DefaultServiceProviderFactory(), NetworkPlug.Install);
         host.UseOrleans(silo =>
         {
