@@ -20,11 +20,6 @@ public sealed class ApiClusterOptions
     public string ClusterId { get; set; } = "platform";
     public string ServiceId { get; set; } = "platform";
 
-    /// <summary>
-    /// "gateway" (default): connect to the silos' gateways found in the membership table. "provided": the host registers
-    /// an <see cref="IClusterClient"/> itself (the in-process test cluster, whose transport is in memory).
-    /// </summary>
-    public string ClusterClient { get; set; } = "gateway";
 }
 
 public static class ApiHostingExtensions
@@ -32,22 +27,19 @@ public static class ApiHostingExtensions
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
         var cluster = builder.Configuration.GetSection(ApiClusterOptions.Section).Get<ApiClusterOptions>() ?? new ApiClusterOptions();
-        if (cluster.ClusterClient != "provided")
+        builder.UseOrleansClient(client =>
         {
-            builder.UseOrleansClient(client =>
+            client.Configure<ClusterOptions>(o =>
             {
-                client.Configure<ClusterOptions>(o =>
-                {
-                    o.ClusterId = cluster.ClusterId;
-                    o.ServiceId = cluster.ServiceId;
-                });
-                client.UseAdoNetClustering(o =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = cluster.Postgres;
-                });
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
             });
-        }
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = cluster.Postgres;
+            });
+        });
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();

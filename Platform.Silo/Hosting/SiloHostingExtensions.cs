@@ -55,6 +55,8 @@ public static class SiloHostingExtensions
         {
             o.Invariant = PostgresSchema.Invariant;
             o.ConnectionString = options.Postgres;
+            // A deleted persona or conversation leaves no row behind (and no secrets in old rows).
+            o.DeleteStateOnClear = true;
         });
         silo.UseAdoNetReminderService(o =>
         {

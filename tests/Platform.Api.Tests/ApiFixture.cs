@@ -2,7 +2,6 @@ extern alias api;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Platform.Contracts;
 using Platform.Testing;
 
@@ -22,16 +21,12 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Cluster = await PlatformCluster.StartAsync();
-        // The in-process cluster's transport is in memory, so the Api uses the cluster's own client instead of dialling
-        // the gateways; everything else (HTTP pipeline, grains, silo, PostgreSQL) is the real thing.
+        // The Api is its own Orleans client: it finds the silo's gateway in the membership table and dials it over TCP.
         Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
-            .UseSetting("Platform:ClusterClient", "provided")
-            .UseSetting("Operator:ApiKey", OperatorKey)
-            .ConfigureServices(s =>
-            {
-                s.AddSingleton(Cluster.Client);
-                s.AddSingleton<IGrainFactory>(Cluster.Client);
-            }));
+            .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
+            .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
+            .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
+            .UseSetting("Operator:ApiKey", OperatorKey));
         _ = Factory.Server; // start the host now, so a broken start fails here with its message
     }
 
