@@ -76,16 +76,16 @@ public sealed class StorageTests
         await storage.ReadStateAsync("counter", id, read);
         Assert.Equal((2, "2", true), (read.State!.Value, read.ETag, read.RecordExists));
 
-        // Clear keeps the row and its version: the next writer must hold the cleared version.
+        // The platform provider deletes on clear (a deleted persona leaves no row): the grain starts afresh.
         await storage.ClearStateAsync("counter", id, read);
-        Assert.Equal(("3", false), (read.ETag, read.RecordExists));
+        Assert.Equal((null, false), (read.ETag, read.RecordExists));
         var cleared = new GrainState<CounterState>();
         await storage.ReadStateAsync("counter", id, cleared);
-        Assert.Equal((0, "3", false), (cleared.State!.Value, cleared.ETag, cleared.RecordExists));
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("counter", id, new GrainState<CounterState>(new CounterState())));
+        Assert.Equal((0, null, false), (cleared.State!.Value, cleared.ETag, cleared.RecordExists));
         cleared.State!.Value = 7;
         await storage.WriteStateAsync("counter", id, cleared);
-        Assert.Equal("4", cleared.ETag);
+        Assert.Equal("1", cleared.ETag);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("counter", id, new GrainState<CounterState>(new CounterState())));
 
         // Nothing read for a grain that never wrote.
         var none = new GrainState<CounterState>();
