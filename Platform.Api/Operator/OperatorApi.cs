@@ -61,6 +61,7 @@ public static class OperatorApi
         g.MapGet("/tenants/{tenant_id}", GetTenantAsync).WithName("GetTenant");
         g.MapPut("/tenants/{tenant_id}/plan", UpdatePlanAsync).Body(PlanShape).WithName("UpdateTenantPlan");
         g.MapPut("/tenants/{tenant_id}/branding", UpdateBrandingAsync).Body(BrandingShape).WithName("UpdateTenantBranding");
+        g.MapPost("/tenants/{tenant_id}/webhook-secret", RotateWebhookSecretAsync).WithName("RotateWebhookSecret");
         g.MapPost("/tenants/{tenant_id}/api-keys", IssueKeyAsync).Body(KeyShape).WithName("IssueApiKey");
         g.MapGet("/tenants/{tenant_id}/api-keys", ListKeysAsync).WithName("ListApiKeys");
         g.MapDelete("/tenants/{tenant_id}/api-keys/{key_id}", RevokeKeyAsync).WithName("RevokeApiKey");
@@ -139,7 +140,13 @@ public static class OperatorApi
         }
         var id = TenantId.New();
         var result = await Tenant(grains, id.Value).CreateAsync(node!["name"]!.GetValue<string>(), ParsePlan(node["plan"] as JsonObject, TenantPlan.Default));
-        return result.IsOk ? Results.Json(TenantView(result.Value!), statusCode: StatusCodes.Status201Created) : ProblemResults.From(result.Problem!);
+        if (!result.IsOk)
+        {
+            return ProblemResults.From(result.Problem!);
+        }
+        var view = TenantView(result.Value!);
+        view["webhook_secret"] = (await Tenant(grains, id.Value).RotateWebhookSecretAsync()).Value; // shown once
+        return Results.Json(view, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListTenantsAsync(HttpRequest request, IGrainFactory grains)
@@ -214,6 +221,16 @@ public static class OperatorApi
         var view = KeyView(result.Value!.Info);
         view["api_key"] = result.Value.Secret;
         return Results.Json(view, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> RotateWebhookSecretAsync(string tenant_id, IGrainFactory grains)
+    {
+        if (!TenantId.IsValid(tenant_id))
+        {
+            return ProblemResults.NotFound("tenant", tenant_id);
+        }
+        var result = await Tenant(grains, tenant_id).RotateWebhookSecretAsync();
+        return ProblemResults.Ok(result, secret => new JsonObject { ["webhook_secret"] = secret });
     }
 
     private static async Task<IResult> ListKeysAsync(string tenant_id, IGrainFactory grains)

@@ -78,6 +78,9 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Revokes a key at once; false when no such key.</summary>
     Task<bool> RevokeApiKeyAsync(string keyId);
 
+    /// <summary>Makes a new secret for signing the tenant's webhooks and returns it (shown once; stored encrypted).</summary>
+    Task<Result<string>> RotateWebhookSecretAsync();
+
     /// <summary>Takes a concurrent-conversation slot for <paramref name="conversation"/> if the plan allows.</summary>
     Task<SlotGrant> AcquireConversationSlotAsync(ConversationId conversation);
 

@@ -7,6 +7,7 @@ using Platform.Contracts.Json;
 using Platform.Silo.Hosting;
 using Platform.Silo.Infrastructure;
 using Platform.Silo.Personas;
+using Platform.Silo.Webhooks;
 
 namespace Platform.Silo.Conversations;
 
@@ -17,6 +18,7 @@ namespace Platform.Silo.Conversations;
 internal sealed partial class ConversationGrain(
     [PersistentState("conversation", PostgresSchema.StorageName)] IPersistentState<ConversationState> state,
     AppDatabase database,
+    WebhookOutbox webhooks,
     IOptions<PlatformOptions> options,
     TimeProvider time,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain
@@ -195,6 +197,7 @@ internal sealed partial class ConversationGrain(
         }
         await EndAtAsync(ShutdownReasons.Deleted, time.GetUtcNow());
         await database.DeleteEventsAsync(Id);
+        await webhooks.DeleteAsync(Id); // undelivered callbacks of a deleted conversation are discarded with it
         await database.DeleteIndexAsync(Id.Tenant, ResourceKind.Conversation, Id.Local);
         await state.ClearStateAsync();
         state.State = new ConversationState();
@@ -320,7 +323,13 @@ internal sealed partial class ConversationGrain(
         {
             S.Presence.LastParticipantLeftAt = at;
         }
-        await SaveAsync([NewEvent("system.shutdown", "system", new JsonObject { ["shutdown_reason"] = reason }, at)]);
+        var transcript = new JsonArray([.. (await database.ReadEventsAsync(Id)).Where(e => e.EventType == "conversation.utterance")
+            .Select(e => JsonNode.Parse(e.PropertiesJson) as JsonObject)
+            .Select(p => (JsonNode)new JsonObject { ["role"] = Json.Str(p, "role"), ["content"] = Json.Str(p, "speech") })]);
+        await SaveAsync([
+            NewEvent("system.shutdown", "system", new JsonObject { ["shutdown_reason"] = reason }, at),
+            NewEvent("application.transcription_ready", "application", new JsonObject { ["transcript"] = transcript }, at),
+        ]);
         await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
         _deadlineTimer?.Dispose();
         _deadlineTimer = null;
@@ -335,6 +344,10 @@ internal sealed partial class ConversationGrain(
     {
         await state.WriteStateAsync();
         await database.AppendEventsAsync(Id, events);
+        if (Json.Str(Json.ParseObject(S.DocumentJson!), "callback_url") is { } callback)
+        {
+            await webhooks.EnqueueAsync(Id, callback, events, time.GetUtcNow());
+        }
         var info = Info();
         await database.UpsertIndexAsync(Id.Tenant, ResourceKind.Conversation, Id.Local, S.Status, S.CreatedAt,
             ConversationDeadlines.Next(S)?.At, CviViews.Conversation(info).ToJsonString());

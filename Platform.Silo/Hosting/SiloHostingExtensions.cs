@@ -7,6 +7,7 @@ using Orleans.Dashboard;
 using Npgsql;
 using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
+using Platform.Silo.Webhooks;
 
 namespace Platform.Silo.Hosting;
 
@@ -21,6 +22,7 @@ public static class SiloHostingExtensions
 
         // Registered before UseOrleans, so it runs (and can stop the start) before the silo joins the cluster.
         builder.Services.AddHostedService<MigrationHostedService>();
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenTelemetry()
             .WithTracing(t => t.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application").AddNpgsql())
@@ -70,6 +72,9 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton<AppDatabase>();
         silo.Services.AddSingleton(_ => new SecretProtector(options.SecretsKey));
         silo.Services.AddHostedService<DeadlineSweeper>();
+        silo.Services.AddSingleton<WebhookOutbox>();
+        silo.Services.AddOptions<WebhookOptions>();
+        silo.Services.AddHostedService<WebhookDispatcher>();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

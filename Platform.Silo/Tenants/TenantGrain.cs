@@ -11,6 +11,16 @@ public sealed class TenantState
     [Id(2)] public TenantBranding Branding { get; set; } = new();
     [Id(3)] public DateTimeOffset CreatedAt { get; set; }
     [Id(4)] public List<ApiKeyRecord> Keys { get; set; } = [];
+    /// <summary>The webhook signing secret, encrypted with <see cref="SecretProtector"/>.</summary>
+    [Id(5)] public string? WebhookSecret { get; set; }
+}
+
+/// <summary>Silo-internal: what the webhook dispatcher needs from a tenant.</summary>
+[Alias("Platform.ITenantSecrets")]
+public interface ITenantSecrets : IGrainWithStringKey
+{
+    /// <summary>The plaintext webhook secret, or null for a tenant that does not exist.</summary>
+    Task<string?> WebhookSecretAsync();
 }
 
 [GenerateSerializer]
@@ -25,7 +35,8 @@ public sealed record ApiKeyRecord(
 internal sealed class TenantGrain(
     [PersistentState("tenant", PostgresSchema.StorageName)] IPersistentState<TenantState> state,
     AppDatabase database,
-    TimeProvider time) : Grain, ITenantGrain
+    SecretProtector secrets,
+    TimeProvider time) : Grain, ITenantGrain, ITenantSecrets
 {
     // Live conversations holding a slot. Derived state: rebuilt from the index on activation, never persisted here, so
     // creating a conversation costs no write on this (hot, single) grain.
@@ -45,7 +56,7 @@ internal sealed class TenantGrain(
             return problem;
         }
         var now = time.GetUtcNow();
-        state.State = new TenantState { Name = name, Plan = plan ?? TenantPlan.Default, CreatedAt = now };
+        state.State = new TenantState { Name = name, Plan = plan ?? TenantPlan.Default, CreatedAt = now, WebhookSecret = NewWebhookSecret().Stored };
         await state.WriteStateAsync();
         await database.UpsertTenantAsync(Id, name, now);
         foreach (var stock in StockReplica.All)
@@ -133,6 +144,27 @@ internal sealed class TenantGrain(
             await state.WriteStateAsync();
         }
         return true;
+    }
+
+    public async Task<Result<string>> RotateWebhookSecretAsync()
+    {
+        if (!Exists)
+        {
+            return Problem.NotFound("tenant", Id.Value);
+        }
+        var (plain, stored) = NewWebhookSecret();
+        state.State.WebhookSecret = stored;
+        await state.WriteStateAsync();
+        return Result<string>.Ok(plain);
+    }
+
+    public Task<string?> WebhookSecretAsync() =>
+        Task.FromResult(Exists && state.State.WebhookSecret is { } stored ? secrets.Unprotect(stored, $"{Id}/webhook") : null);
+
+    private (string Plain, string Stored) NewWebhookSecret()
+    {
+        var plain = "whsec_" + LocalIds.RandomHex(32);
+        return (plain, secrets.Protect(plain, $"{Id}/webhook"));
     }
 
     public async Task<SlotGrant> AcquireConversationSlotAsync(ConversationId conversation)

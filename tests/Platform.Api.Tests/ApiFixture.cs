@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Platform.Contracts;
 using Platform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Silo.Webhooks;
 
 namespace Platform.Api.Tests;
 
@@ -20,7 +22,8 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await PlatformCluster.StartAsync();
+        // Webhook receivers in these tests listen on loopback, which production refuses (see WebhookTests for that).
+        Cluster = await PlatformCluster.StartAsync(configure: silo => silo.Services.Configure<WebhookOptions>(o => o.AllowPrivateTargets = true));
         // The Api is its own Orleans client: it finds the silo's gateway in the membership table and dials it over TCP.
         Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
             .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
@@ -55,7 +58,10 @@ public sealed class ApiFixture : IAsyncLifetime
         var key = await Json(await op.PostAsync($"/operator/tenants/{id}/api-keys", Body("""{"name":"test"}""")), 201);
         var client = Factory.CreateClient();
         client.DefaultRequestHeaders.Add("x-api-key", key["api_key"]!.GetValue<string>());
-        return new TenantClient(new TenantId(id), key["api_key"]!.GetValue<string>(), key["key_id"]!.GetValue<string>(), client);
+        return new TenantClient(new TenantId(id), key["api_key"]!.GetValue<string>(), key["key_id"]!.GetValue<string>(), client)
+        {
+            WebhookSecret = tenant["webhook_secret"]!.GetValue<string>(),
+        };
     }
 
     public static StringContent Body(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
@@ -71,6 +77,8 @@ public sealed class ApiFixture : IAsyncLifetime
 
 public sealed record TenantClient(TenantId Tenant, string ApiKey, string KeyId, HttpClient Http) : IDisposable
 {
+    public string WebhookSecret { get; init; } = "";
+
     public void Dispose() => Http.Dispose();
 
     public async Task<string> StockReplicaAsync()

@@ -49,7 +49,7 @@ public sealed class LimitsTests(ApiFixture fx)
         Assert.Equal(ShutdownReasons.ParticipantLeftTimeout, ended.ShutdownReason);
         Assert.Equal(leftAt.AddSeconds(60), ended.EndedAt);
         var events = (await Grain(t, id).GetAsync(true))!.Events!.Select(e => e.EventType).Where(e => e != "system.warning").ToList();
-        Assert.Equal(["system.participant_joined", "system.participant_joined", "system.participant_left", "system.participant_left", "system.shutdown"], events);
+        Assert.Equal(["system.participant_joined", "system.participant_joined", "system.participant_left", "system.participant_left", "system.shutdown", "application.transcription_ready"], events);
         // An ended conversation takes no more presence.
         var late = await Grain(t, id).JoinedAsync(PresenceRole.Participant, "user-3");
         Assert.Equal(ProblemKind.Conflict, late.Problem!.Kind);
