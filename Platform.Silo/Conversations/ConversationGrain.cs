@@ -69,6 +69,10 @@ internal sealed partial class ConversationGrain(
                 [new FieldError("max_concurrent_conversations", $"limit {slot.Limit}, active {slot.Active}")],
                 new Dictionary<string, string> { ["limit"] = slot.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), ["current"] = slot.Active.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
+        if (await TakeRenderSlotAsync(persona, replica, doc) is { } noRenderSlot)
+        {
+            return noRenderSlot;
+        }
 
         var now = time.GetUtcNow();
         var urlToken = LocalIds.RandomHex(16); // 128 bits
@@ -94,6 +98,7 @@ internal sealed partial class ConversationGrain(
         catch
         {
             await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
+            await ReleaseRenderSlotAsync();
             state.State = new ConversationState();
             throw;
         }
@@ -322,6 +327,7 @@ internal sealed partial class ConversationGrain(
         }
         await SaveAsync([NewEvent("system.shutdown", "system", new JsonObject { ["shutdown_reason"] = reason }, at)]);
         await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
+        await ReleaseRenderSlotAsync();
         _deadlineTimer?.Dispose();
         _deadlineTimer = null;
         LogEnded(Id.ToGrainKey(), reason);
