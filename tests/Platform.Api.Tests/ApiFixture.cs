@@ -12,7 +12,7 @@ namespace Platform.Api.Tests;
 /// One real cluster (silo on a fresh PostgreSQL database, our AdoNet providers) and the real Api connected to it as an
 /// Orleans client, served in-process. Shared by the tests of a collection; each test makes its own tenants.
 /// </summary>
-public sealed class ApiFixture : IAsyncLifetime
+public class ApiFixture : IAsyncLifetime
 {
     public const string OperatorKey = "op_test_0123456789";
 
@@ -21,7 +21,7 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await PlatformCluster.StartAsync();
+        Cluster = await StartClusterAsync();
         // The in-process cluster's transport is in memory, so the Api uses the cluster's own client instead of dialling
         // the gateways; everything else (HTTP pipeline, grains, silo, PostgreSQL) is the real thing.
         Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
@@ -34,6 +34,9 @@ public sealed class ApiFixture : IAsyncLifetime
             }));
         _ = Factory.Server; // start the host now, so a broken start fails here with its message
     }
+
+    /// <summary>The cluster behind the Api: by default one silo whose render pool needs no worker.</summary>
+    protected virtual Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync();
 
     public async Task DisposeAsync()
     {
