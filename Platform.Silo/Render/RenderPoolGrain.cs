@@ -223,10 +223,14 @@ internal sealed partial class RenderPoolGrain(
         var moved = 0;
         foreach (var session in SessionsOf(workerId).OrderBy(s => s.CreatedAt).ToList())
         {
+            // Waiting is not an attempt: the count goes up when a worker gets it (here or in PlaceWaiting).
             session.Worker = PickWorker();
             session.AssignedAt = now;
-            session.Attempt++;
-            moved += session.Worker is null ? 0 : 1;
+            if (session.Worker is not null)
+            {
+                session.Attempt++;
+                moved++;
+            }
         }
         return moved;
     }
