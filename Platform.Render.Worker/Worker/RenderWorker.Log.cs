@@ -7,6 +7,9 @@ public sealed partial class RenderWorker
     [LoggerMessage(Level = LogLevel.Information, Message = "Render worker {Worker} starting: {MaxSessions} sessions, {Device}, {Backend}")]
     private partial void LogStarting(string worker, int maxSessions, RenderDevice device, string backend);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Render worker {Worker} registered with the render pool; {Sessions} sessions assigned")]
+    private partial void LogRegistered(string worker, int sessions);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat period {PeriodMs} ms is too long for the pool's {LostAfterMs} ms bound: this worker may be declared lost while alive")]
     private partial void LogPeriodTooLong(double periodMs, double lostAfterMs);
 

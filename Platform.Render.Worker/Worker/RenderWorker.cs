@@ -85,9 +85,13 @@ public sealed partial class RenderWorker : BackgroundService
                     var reply = registered
                         ? await Pool.HeartbeatAsync(new WorkerHeartbeat(Info, Running, _draining)).WaitAsync(CallTimeout, cancellationToken)
                         : await Pool.RegisterAsync(Info).WaitAsync(CallTimeout, cancellationToken);
-                    if (!registered && reply.LostAfter < _options.HeartbeatPeriod * 2)
+                    if (!registered)
                     {
-                        LogPeriodTooLong(_options.HeartbeatPeriod.TotalMilliseconds, reply.LostAfter.TotalMilliseconds);
+                        LogRegistered(Info.WorkerId, reply.Sessions.Count);
+                        if (reply.LostAfter < _options.HeartbeatPeriod * 2)
+                        {
+                            LogPeriodTooLong(_options.HeartbeatPeriod.TotalMilliseconds, reply.LostAfter.TotalMilliseconds);
+                        }
                     }
                     registered = true;
                     await ReconcileAsync(reply.Sessions, cancellationToken);
