@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The run command: installs what it needs, starts a local PostgreSQL (data in .data/), the Orleans silo and the Api,
-# creates a demo tenant with an API key and a persona, prints how to use them, and runs until Ctrl-C.
+# The run command: installs what it needs, starts a local PostgreSQL (data in .data/), the Orleans silo, the Api and a
+# render worker, creates a demo tenant with an API key and a persona, prints how to use them, and runs until Ctrl-C.
 #   PLATFORM_LLM_BASE_URL / PLATFORM_LLM_MODEL / PLATFORM_LLM_API_KEY   connect the demo persona to a real
 #   OpenAI-compatible LLM (Ollama, vLLM, llama.cpp server, OpenAI ...). Without them it uses platform/repeat.
 #   PLATFORM_API_PORT (default 5080), PLATFORM_PG_PORT (default 55432)
@@ -54,6 +54,13 @@ ASPNETCORE_URLS="http://0.0.0.0:$api_port" dotnet Platform.Api/bin/Release/net10
 pids+=($!)
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/null || { echo "the Api did not start; see .data/logs/api.log"; tail -20 "$data/logs/api.log"; exit 1; }
+
+phase "start render worker (log: .data/logs/worker.log)"
+Render__WorkerId="local-cpu" Render__DrainTimeout="00:00:05" \
+  dotnet Platform.Render.Worker/bin/Release/net10.0/Platform.Render.Worker.dll >"$data/logs/worker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do grep -q "registered with the render pool" "$data/logs/worker.log" 2>/dev/null && break; sleep 0.5; done
+grep -q "registered with the render pool" "$data/logs/worker.log" || { echo "the render worker did not register; see .data/logs/worker.log"; tail -20 "$data/logs/worker.log"; exit 1; }
 
 phase "demo tenant"
 api="http://127.0.0.1:$api_port"

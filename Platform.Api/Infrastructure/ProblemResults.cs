@@ -29,7 +29,23 @@ public static class ProblemResults
         {
             extensions[key] = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : value;
         }
-        return Results.Problem(detail: problem.Detail, statusCode: Status(problem.Kind), extensions: extensions);
+        var result = Results.Problem(detail: problem.Detail, statusCode: Status(problem.Kind), extensions: extensions);
+        // No capacity is temporary: say when to come back (the grain's hint, else a short default).
+        return problem.Kind == ProblemKind.Unavailable
+            ? new WithRetryAfter(result, problem.Extensions?.GetValueOrDefault("retry_after") ?? DefaultRetryAfterSeconds)
+            : result;
+    }
+
+    /// <summary>Retry-After (seconds) of a 503 whose grain gave no hint.</summary>
+    public const string DefaultRetryAfterSeconds = "2";
+
+    private sealed class WithRetryAfter(IResult inner, string seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds;
+            return inner.ExecuteAsync(httpContext);
+        }
     }
 
     public static IResult Field(int status, string field, string message) =>

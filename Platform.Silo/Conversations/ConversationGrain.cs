@@ -71,6 +71,10 @@ internal sealed partial class ConversationGrain(
                 [new FieldError("max_concurrent_conversations", $"limit {slot.Limit}, active {slot.Active}")],
                 new Dictionary<string, string> { ["limit"] = slot.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), ["current"] = slot.Active.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
+        if (await TakeRenderSlotAsync(persona, replica, doc) is { } noRenderSlot)
+        {
+            return noRenderSlot;
+        }
 
         var now = time.GetUtcNow();
         var urlToken = LocalIds.RandomHex(16); // 128 bits
@@ -96,6 +100,7 @@ internal sealed partial class ConversationGrain(
         catch
         {
             await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
+            await ReleaseRenderSlotAsync();
             state.State = new ConversationState();
             throw;
         }
@@ -331,6 +336,7 @@ internal sealed partial class ConversationGrain(
             NewEvent("application.transcription_ready", "application", new JsonObject { ["transcript"] = transcript }, at),
         ]);
         await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
+        await ReleaseRenderSlotAsync();
         _deadlineTimer?.Dispose();
         _deadlineTimer = null;
         LogEnded(Id.ToGrainKey(), reason);

@@ -7,6 +7,7 @@ using Orleans.Dashboard;
 using Npgsql;
 using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
+using Platform.Silo.Render;
 using Platform.Silo.Webhooks;
 
 namespace Platform.Silo.Hosting;
@@ -75,6 +76,7 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton<WebhookOutbox>();
         silo.Services.AddOptions<WebhookOptions>();
         silo.Services.AddHostedService<WebhookDispatcher>();
+        silo.Services.AddOptions<RenderPoolOptions>().BindConfiguration(RenderPoolOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

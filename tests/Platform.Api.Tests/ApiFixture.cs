@@ -13,7 +13,7 @@ namespace Platform.Api.Tests;
 /// One real cluster (silo on a fresh PostgreSQL database, our AdoNet providers) and the real Api connected to it as an
 /// Orleans client, served in-process. Shared by the tests of a collection; each test makes its own tenants.
 /// </summary>
-public sealed class ApiFixture : IAsyncLifetime
+public class ApiFixture : IAsyncLifetime
 {
     public const string OperatorKey = "op_test_0123456789";
 
@@ -22,8 +22,7 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // Webhook receivers in these tests listen on loopback, which production refuses (see WebhookTests for that).
-        Cluster = await PlatformCluster.StartAsync(configure: silo => silo.Services.Configure<WebhookOptions>(o => o.AllowPrivateTargets = true));
+        Cluster = await StartClusterAsync();
         // The Api is its own Orleans client: it finds the silo's gateway in the membership table and dials it over TCP.
         Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
             .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
@@ -32,6 +31,14 @@ public sealed class ApiFixture : IAsyncLifetime
             .UseSetting("Operator:ApiKey", OperatorKey));
         _ = Factory.Server; // start the host now, so a broken start fails here with its message
     }
+
+    /// <summary>
+    /// The cluster behind the Api: by default one silo whose render pool needs no worker. Webhook receivers in these
+    /// tests listen on loopback, which production refuses (WebhookTests checks that refusal).
+    /// </summary>
+    protected virtual Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync(configure: AllowLoopbackWebhooks);
+
+    protected static void AllowLoopbackWebhooks(ISiloBuilder silo) => silo.Services.Configure<WebhookOptions>(o => o.AllowPrivateTargets = true);
 
     public async Task DisposeAsync()
     {

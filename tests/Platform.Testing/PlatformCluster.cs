@@ -9,6 +9,7 @@ using Orleans.Runtime;
 using Orleans.TestingHost;
 using Platform.Silo.Hosting;
 using Platform.Silo.Infrastructure;
+using Platform.Silo.Render;
 
 namespace Platform.Testing;
 
@@ -301,6 +302,8 @@ public sealed partial class PlatformCluster : IAsyncDisposable
         {
             silo.ConfigurePlatformSilo(siloOptions);
             UseLogicalTime(silo.Services, Time);
+            // Most tests run no render worker: conversations are created unassigned. Tests of the pool set it back.
+            silo.Services.Configure<RenderPoolOptions>(o => o.RequireWorker = false);
             configure?.Invoke(silo);
         });
     }

@@ -1,0 +1,5 @@
+using Platform.Render.Worker;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddRenderWorker();
+builder.Build().Run();

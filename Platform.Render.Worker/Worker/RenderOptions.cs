@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+using Platform.Contracts;
+
+namespace Platform.Render.Worker;
+
+/// <summary>What this render worker offers and how it talks to the pool. Bound from the "Render" section.</summary>
+public sealed class RenderOptions
+{
+    public const string Section = "Render";
+
+    /// <summary>Stable id of this worker (e.g. the pod name). Empty: <c>{machine}-{process id}</c>.</summary>
+    [MaxLength(200)]
+    public string? WorkerId { get; set; }
+
+    /// <summary>Capacity: conversations run at once. Default 2 (a CPU worker); a GPU serves several 720p30 sessions.</summary>
+    [Range(1, 1000)]
+    public int MaxSessions { get; set; } = 2;
+
+    /// <summary>What it renders on: Cpu (default) or Gpu.</summary>
+    public RenderDevice Device { get; set; } = RenderDevice.Cpu;
+
+    /// <summary>The face renderer in use, reported to the pool (e.g. <c>onnx-cpu</c>, <c>onnx-cuda</c>, <c>skia</c>).</summary>
+    [Required, MaxLength(64)]
+    public string RendererBackend { get; set; } = "onnx-cpu";
+
+    /// <summary>Heartbeat period. Default 500 ms; the pool declares a worker lost after 1.5 s of silence, so keep it
+    /// well under a third of that.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.05", "00:00:01")]
+    public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>On stop, how long to wait for running conversations to end before handing them back to the pool
+    /// (they move to other workers). Default 30 s; 0 hands them back at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Where the worker finds the cluster. Bound from the "Platform" section (shared with the silo and the Api).</summary>
+public sealed class WorkerClusterOptions
+{
+    public const string Section = "Platform";
+
+    /// <summary>Npgsql connection string of the cluster's membership table.</summary>
+    [Required]
+    public string Postgres { get; set; } = "";
+
+    [Required]
+    public string ClusterId { get; set; } = "platform";
+
+    [Required]
+    public string ServiceId { get; set; } = "platform";
+}
