@@ -7,6 +7,7 @@ using Orleans.Dashboard;
 using Npgsql;
 using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
+using Platform.Silo.LiveKit;
 
 namespace Platform.Silo.Hosting;
 
@@ -68,6 +69,7 @@ public static class SiloHostingExtensions
         silo.Services.AddSingleton<AppDatabase>();
         silo.Services.AddSingleton(_ => new SecretProtector(options.SecretsKey));
         silo.Services.AddHostedService<DeadlineSweeper>();
+        silo.Services.AddConversationRooms();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }
