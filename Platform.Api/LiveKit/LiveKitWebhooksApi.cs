@@ -19,11 +19,6 @@ public static partial class LiveKitWebhooksApi
 {
     public const string Path = "/webhooks/livekit";
 
-    /// <summary>Identities of render workers start with this (Platform.Silo's ConversationRooms uses the same).</summary>
-    public const string RenderWorkerIdentityPrefix = "worker-";
-
-    private const string RoomPrefix = "conv.";
-
     public static IServiceCollection AddLiveKitWebhooks(this IServiceCollection services)
     {
         services.AddOptions<LiveKitOptions>().BindConfiguration(LiveKitOptions.Section)
@@ -69,7 +64,7 @@ public static partial class LiveKitWebhooksApi
                 detail: $"The LiveKit webhook was refused: {e.Reason}.", extensions: new Dictionary<string, object?> { ["reason"] = e.Reason.ToString() });
         }
 
-        if (ev.Room?.Name is not { } roomName || ConversationOf(roomName) is not { } id)
+        if (ev.Room?.Name is not { } roomName || LiveKitRooms.ConversationOf(roomName) is not { } id)
         {
             LogIgnored(logger, ev.Name, ev.Id, ev.Room?.Name ?? "");
             return Results.Ok();
@@ -100,23 +95,10 @@ public static partial class LiveKitWebhooksApi
     private static PresenceRole? RoleOf(LiveKitParticipant p) => p.Kind switch
     {
         ParticipantKind.Agent => PresenceRole.Replica,
-        _ when p.Identity.StartsWith(RenderWorkerIdentityPrefix, StringComparison.Ordinal) => PresenceRole.Replica,
+        _ when p.Identity.StartsWith(LiveKitRooms.RenderWorkerIdentityPrefix, StringComparison.Ordinal) => PresenceRole.Replica,
         ParticipantKind.Standard or ParticipantKind.Sip => PresenceRole.Participant,
         _ => null,
     };
-
-    /// <summary>The conversation of a room named <c>conv.{tenant}.{conversation}</c>, or null for a room not ours.</summary>
-    internal static ConversationId? ConversationOf(string room)
-    {
-        if (!room.StartsWith(RoomPrefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-        var parts = room[RoomPrefix.Length..].Split('.');
-        return parts.Length == 2 && TenantId.IsValid(parts[0]) && ConversationId.IsValidLocal(parts[1])
-            ? new ConversationId(new TenantId(parts[0]), parts[1])
-            : null;
-    }
 
     /// <summary>The raw body, at most <paramref name="limit"/> + 1 bytes (the receiver refuses anything over the limit).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)

@@ -20,15 +20,6 @@ public sealed partial class ConversationRooms
     /// <summary>The name of the <see cref="IHttpClientFactory"/> client for LiveKit's RoomService.</summary>
     public const string HttpClientName = "livekit";
 
-    /// <summary>Every room of ours is named <c>conv.{tenant}.{conversation}</c>; rooms without the prefix are left alone.</summary>
-    public const string RoomPrefix = "conv.";
-
-    /// <summary>Identities of render workers start with this (they also join with token kind <c>agent</c>).</summary>
-    public const string RenderWorkerIdentityPrefix = "worker-";
-
-    /// <summary>The end user's identity is this plus the conversation id.</summary>
-    public const string EndUserIdentityPrefix = "user-";
-
     private readonly LiveKitOptions _options;
     private readonly IHttpClientFactory _http;
     private readonly TimeProvider _time;
@@ -53,23 +44,6 @@ public sealed partial class ConversationRooms
     /// <summary>How long one server call may take, all attempts included (bounds the grain turn that creates a room).</summary>
     public TimeSpan RequestTimeout => _options.RequestTimeout;
 
-    public static string RoomName(ConversationId id) => $"{RoomPrefix}{id.Tenant.Value}.{id.Local}";
-
-    /// <summary>The conversation a room of ours belongs to; null for a room that is not ours.</summary>
-    public static ConversationId? ConversationOf(string room)
-    {
-        if (!room.StartsWith(RoomPrefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-        var parts = room[RoomPrefix.Length..].Split('.');
-        return parts.Length == 2 && TenantId.IsValid(parts[0]) && ConversationId.IsValidLocal(parts[1])
-            ? new ConversationId(new TenantId(parts[0]), parts[1])
-            : null;
-    }
-
-    public static string EndUserIdentity(ConversationId id) => EndUserIdentityPrefix + id.Local;
-
     /// <summary>A new RoomService client (cheap: the handler is pooled by the factory).</summary>
     public RoomServiceClient Client() => new(_http.CreateClient(HttpClientName), _options, TimeProvider.System);
 
@@ -80,7 +54,7 @@ public sealed partial class ConversationRooms
     /// </summary>
     public async Task<string> CreateAsync(ConversationId id, TimeSpan emptyTimeout, TimeSpan departureTimeout, int? maxParticipants)
     {
-        var name = RoomName(id);
+        var name = LiveKitRooms.RoomName(id);
         var metadata = new JsonObject { ["tenant_id"] = id.Tenant.Value, ["conversation_id"] = id.Local }.ToJsonString();
         var room = await Client().CreateRoomAsync(new CreateRoomOptions(name)
         {
@@ -141,7 +115,7 @@ public sealed partial class ConversationRooms
         }
         var issuer = _issuer.Value;
         var lifetime = issuer.LifetimeUntil(deadline, _options.MaxTokenLifetime);
-        var token = issuer.CreateUserToken(room, EndUserIdentity(id), displayName, lifetime);
+        var token = issuer.CreateUserToken(room, LiveKitRooms.EndUserIdentity(id), displayName, lifetime);
         return (token, DateTimeOffset.FromUnixTimeSeconds((_time.GetUtcNow() + lifetime).ToUnixTimeSeconds()));
     }
 

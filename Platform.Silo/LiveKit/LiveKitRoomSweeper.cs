@@ -45,7 +45,7 @@ public sealed partial class LiveKitRoomSweeper(ConversationRooms rooms, IGrainFa
         var deleted = new List<string>();
         foreach (var room in await rooms.Client().ListRoomsAsync(cancellationToken: cancellationToken))
         {
-            if (ConversationRooms.ConversationOf(room.Name) is not { } id)
+            if (LiveKitRooms.ConversationOf(room.Name) is not { } id)
             {
                 continue;
             }
