@@ -25,9 +25,9 @@ public static partial class LiveKitWebhooksApi
             .Validate(o => o.IsConfigured || (string.IsNullOrWhiteSpace(o.Url) && string.IsNullOrWhiteSpace(o.ApiKey) && string.IsNullOrWhiteSpace(o.ApiSecret)),
                 "LiveKit: set Url, ApiKey and ApiSecret together (or none of them for the embedded transport).")
             .ValidateOnStart();
-        services.AddSingleton<IWebhookReplayStore>(_ => new InMemoryWebhookReplayStore(TimeProvider.System));
+        services.AddSingleton(_ => new RetryableReplayStore(TimeProvider.System));
         services.AddSingleton(sp => new LiveKitWebhookReceiver(sp.GetRequiredService<IOptions<LiveKitOptions>>().Value,
-            sp.GetRequiredService<IWebhookReplayStore>(), TimeProvider.System));
+            sp.GetRequiredService<RetryableReplayStore>(), TimeProvider.System));
         return services;
     }
 
@@ -69,16 +69,17 @@ public static partial class LiveKitWebhooksApi
             LogIgnored(logger, ev.Name, ev.Id, ev.Room?.Name ?? "");
             return Results.Ok();
         }
-        var grain = grains.GetGrain<IConversationGrain>(id.ToGrainKey());
-        Result<ConversationInfo>? result = ev switch
+        Result<ConversationInfo>? result;
+        try
         {
-            ParticipantJoinedEvent j when RoleOf(j.Participant) is { } role => await grain.JoinedAsync(role, j.Participant.Identity),
-            ParticipantLeftEvent l when RoleOf(l.Participant) is { } role => await grain.LeftAsync(role, l.Participant.Identity),
-            RoomFinishedEvent => await grain.RoomFinishedAsync(),
-            TrackPublishedEvent t when RoleOf(t.Participant) is { } role => await grain.TrackPublishedAsync(role, t.Participant.Identity,
-                new PublishedTrack(t.Track.Sid, t.Track.Type.ToString().ToLowerInvariant(), t.Track.Source.ToString().ToLowerInvariant(), t.Track.Name, t.Track.MimeType)),
-            _ => null,
-        };
+            result = await ApplyAsync(grains.GetGrain<IConversationGrain>(id.ToGrainKey()), ev);
+        }
+        catch (Exception) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            // Not applied (e.g. the cluster is unreachable): the answer is not 2xx, and LiveKit's retry must not count as a replay.
+            services.GetRequiredService<RetryableReplayStore>().Forget(ev.Id);
+            throw;
+        }
         if (result is null)
         {
             LogIgnored(logger, ev.Name, ev.Id, roomName);
@@ -90,6 +91,17 @@ public static partial class LiveKitWebhooksApi
         }
         return Results.Ok();
     }
+
+    private static async Task<Result<ConversationInfo>?> ApplyAsync(IConversationGrain grain, WebhookEvent ev) =>
+        ev switch
+        {
+            ParticipantJoinedEvent j when RoleOf(j.Participant) is { } role => await grain.JoinedAsync(role, j.Participant.Identity),
+            ParticipantLeftEvent l when RoleOf(l.Participant) is { } role => await grain.LeftAsync(role, l.Participant.Identity),
+            RoomFinishedEvent => await grain.RoomFinishedAsync(),
+            TrackPublishedEvent t when RoleOf(t.Participant) is { } role => await grain.TrackPublishedAsync(role, t.Participant.Identity,
+                new PublishedTrack(t.Track.Sid, t.Track.Type.ToString().ToLowerInvariant(), t.Track.Source.ToString().ToLowerInvariant(), t.Track.Name, t.Track.MimeType)),
+            _ => null,
+        };
 
     /// <summary>End users (standard and SIP participants) and the render worker; recorders and ingress are not presence.</summary>
     private static PresenceRole? RoleOf(LiveKitParticipant p) => p.Kind switch

@@ -119,6 +119,23 @@ public sealed partial class ConversationRooms
         return (token, DateTimeOffset.FromUnixTimeSeconds((_time.GetUtcNow() + lifetime).ToUnixTimeSeconds()));
     }
 
+    /// <summary>
+    /// A render worker's token for the room (token kind <c>agent</c>, identity <c>worker-{worker}</c>, publishing on
+    /// behalf of the end user), valid until <paramref name="deadline"/>; null when LiveKit is off or the deadline passed.
+    /// </summary>
+    public (string Token, DateTimeOffset ExpiresAt)? RenderWorkerToken(ConversationId id, string room, string worker, string displayName, DateTimeOffset deadline)
+    {
+        if (_issuer is null || deadline - _time.GetUtcNow() < TimeSpan.FromSeconds(1))
+        {
+            return null;
+        }
+        var issuer = _issuer.Value;
+        var lifetime = issuer.LifetimeUntil(deadline, _options.MaxTokenLifetime);
+        var token = issuer.CreateRenderWorkerToken(room, LiveKitRooms.RenderWorkerIdentityPrefix + worker, displayName, lifetime,
+            publishOnBehalfOf: LiveKitRooms.EndUserIdentity(id));
+        return (token, DateTimeOffset.FromUnixTimeSeconds((_time.GetUtcNow() + lifetime).ToUnixTimeSeconds()));
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit room {Room} created ({Sid})")]
     private partial void LogRoomCreated(string room, string sid);
 

@@ -1,3 +1,4 @@
+extern alias api;
 using System.Text.Json.Nodes;
 using Platform.Contracts;
 using static Platform.Api.Tests.ApiFixture;
@@ -113,5 +114,20 @@ public sealed class LiveKitWebhookTests(LiveKitApiFixture fx)
         await fx.DeliverAsync(LiveKitApiFixture.Event("participant_joined", "someone-elses-room", "x"));
         await fx.DeliverAsync(LiveKitApiFixture.Event("participant_joined", room, "recorder", kind: "EGRESS"));
         Assert.Equal(["system.participant_joined"], await EventTypesAsync(t, id));
+    }
+}
+
+public sealed class RetryableReplayStoreTests
+{
+    [Fact]
+    public async Task A_forgotten_event_is_let_through_once_more()
+    {
+        var store = new api::Platform.Api.LiveKit.RetryableReplayStore(TimeProvider.System);
+        var expires = DateTimeOffset.UtcNow.AddMinutes(5);
+        Assert.True(await store.TryRememberAsync("EV_1", expires));
+        Assert.False(await store.TryRememberAsync("EV_1", expires));
+        store.Forget("EV_1");
+        Assert.True(await store.TryRememberAsync("EV_1", expires));
+        Assert.False(await store.TryRememberAsync("EV_1", expires));
     }
 }

@@ -47,6 +47,20 @@ public sealed class ConversationRoomsTests
     }
 
     [Fact]
+    public void The_render_worker_token_is_an_agent_publishing_for_the_end_user()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var id = ConversationId.New(TenantId.New());
+        var (token, _) = Rooms(Options, time).RenderWorkerToken(id, LiveKitRooms.RoomName(id), "w1", "Replica", time.GetUtcNow().AddHours(2))!.Value;
+        var verified = new LiveKitTokenVerifier(Options, time).Verify(token);
+        Assert.Equal(TokenKinds.Agent, verified.Grants.Kind);
+        Assert.Equal("worker-w1", verified.Grants.Identity);
+        Assert.Equal(LiveKitRooms.EndUserIdentity(id), verified.Grants.Attributes![AgentAttributes.PublishOnBehalf]);
+        Assert.Equal(LiveKitRooms.RoomName(id), verified.Grants.Video!.Room);
+        Assert.Equal(time.GetUtcNow().AddHours(2), verified.ExpiresAt);
+    }
+
+    [Fact]
     public void Without_configuration_rooms_are_disabled_and_issue_nothing()
     {
         var rooms = Rooms(new LiveKitOptions(), TimeProvider.System);
