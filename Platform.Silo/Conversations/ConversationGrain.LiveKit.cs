@@ -45,7 +45,7 @@ internal sealed partial class ConversationGrain
             var code = (e as LiveKitException)?.Code ?? "invalid_argument";
             return new Problem(ProblemKind.Unavailable,
                 $"The conversation's media room could not be created (LiveKit: {code}); nothing was created. Retry shortly.",
-                [new FieldError("livekit", $"CreateRoom failed: {code}")],
+                [],
                 new Dictionary<string, string> { ["retry_after"] = RoomRetryAfterSeconds, ["livekit_error"] = code });
         }
     }
