@@ -42,6 +42,10 @@ public static class ConversationsApi
         var result = key is null
             ? await grains.GetGrain<IConversationGrain>(ConversationId.New(tenant).ToGrainKey()).CreateAsync(body!.ToJsonString())
             : await grains.GetGrain<IIdempotentCreateGrain>(IdempotencyKeys.GrainKey(tenant, key)).CreateConversationAsync(body!.ToJsonString());
+        if (result.Problem is { Kind: ProblemKind.Unavailable } unavailable && unavailable.Extensions?.GetValueOrDefault("retry_after") is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = retryAfter; // e.g. LiveKit could not create the room
+        }
         return ProblemResults.Ok(result, c => CviViews.Conversation(c));
     }
 

@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Platform.Api.Conversations;
 using Platform.Api.Infrastructure;
+using Platform.Api.LiveKit;
 using Platform.Api.Operator;
 using Platform.Api.Personas;
 using Platform.Api.Replicas;
@@ -41,6 +42,7 @@ public static class ApiHostingExtensions
             });
         });
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
+        builder.Services.AddLiveKitWebhooks();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         builder.Services.AddHealthChecks();
@@ -66,6 +68,7 @@ public static class ApiHostingExtensions
         var v2 = app.MapGroup("/v2").AddEndpointFilter<ApiKeyFilter>();
         v2.MapReplicas().MapPersonas().MapConversations();
         app.MapOperator();
+        app.MapLiveKitWebhooks();
         return app;
     }
 }

@@ -55,7 +55,20 @@ public sealed record ConversationInfo(
     [property: Id(10)] IReadOnlyList<string> Warnings,
     [property: Id(11)] IReadOnlyList<ConversationEvent>? Events = null,
     [property: Id(12)] IReadOnlyList<TranscriptLine>? Transcript = null,
-    [property: Id(13)] string? MeetingToken = null);
+    [property: Id(13)] string? MeetingToken = null,
+    [property: Id(20)] string? LiveKitUrl = null,
+    [property: Id(21)] string? LiveKitRoom = null,
+    [property: Id(22)] string? LiveKitToken = null,
+    [property: Id(23)] DateTimeOffset? LiveKitTokenExpiresAt = null);
+
+/// <summary>A track as LiveKit reports it: its id, <c>audio</c>/<c>video</c>/<c>data</c>, source and name.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PublishedTrack(
+    [property: Id(0)] string Sid,
+    [property: Id(1)] string Type,
+    [property: Id(2)] string Source,
+    [property: Id(3)] string Name,
+    [property: Id(4)] string MimeType);
 
 /// <summary>Who a presence change is about.</summary>
 public enum PresenceRole
@@ -93,6 +106,12 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>Ends the conversation if one of its limits has passed; called by its timer and by the sweeper.</summary>
     Task EnforceLimitsAsync();
+
+    /// <summary>LiveKit closed the conversation's room: everyone still present is recorded as having left.</summary>
+    Task<Result<ConversationInfo>> RoomFinishedAsync();
+
+    /// <summary>A participant published a track in the conversation's room (LiveKit <c>track_published</c>).</summary>
+    Task<Result<ConversationInfo>> TrackPublishedAsync(PresenceRole role, string identity, PublishedTrack track);
 }
 
 /// <summary>Runs <c>POST /v2/conversations</c> with an <c>Idempotency-Key</c>. Key: <c>{tenant}/{sha256(key)}</c>.</summary>

@@ -79,6 +79,17 @@ public static class CviViews
         {
             o["meeting_token"] = c.MeetingToken;
         }
+        if (c.LiveKitUrl is not null)
+        {
+            // What the conversation page needs to join the room; the token only on the create and get answers.
+            var livekit = new JsonObject { ["url"] = c.LiveKitUrl, ["room"] = c.LiveKitRoom };
+            if (c.LiveKitToken is not null)
+            {
+                livekit["token"] = c.LiveKitToken;
+                livekit["token_expires_at"] = c.LiveKitTokenExpiresAt is { } exp ? Time(exp) : null;
+            }
+            o["livekit"] = livekit;
+        }
         o["warnings"] = new JsonArray([.. c.Warnings.Select(w => (JsonNode)w)]);
         if (c.ShutdownReason is not null || verbose)
         {

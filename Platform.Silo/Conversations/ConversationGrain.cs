@@ -92,6 +92,7 @@ internal sealed partial class ConversationGrain(
             Limits = limits,
             TestMode = Json.Bool(doc, "test_mode") == true,
         };
+        if (await OpenRoomAsync() is { } roomProblem) return roomProblem; // LiveKit: ConversationGrain.LiveKit.cs
         try
         {
             var events = warnings.Select(w => NewEvent("system.warning", "system", new JsonObject { ["message"] = w })).ToList();
@@ -99,12 +100,13 @@ internal sealed partial class ConversationGrain(
         }
         catch
         {
+            CloseRoom();
             await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
             await ReleaseRenderSlotAsync();
             state.State = new ConversationState();
             throw;
         }
-        return Result<ConversationInfo>.Ok(Info() with { MeetingToken = meetingToken });
+        return Result<ConversationInfo>.Ok(WithUserToken(Info()) with { MeetingToken = meetingToken });
     }
 
     private sealed record CreatePlan(PersonaId Persona, ReplicaId Replica, ConversationLimits Limits, List<string> Warnings);
@@ -174,14 +176,14 @@ internal sealed partial class ConversationGrain(
         }
         if (!verbose)
         {
-            return Info();
+            return WithUserToken(Info());
         }
         var events = await database.ReadEventsAsync(Id);
         var transcript = events.Where(e => e.EventType == "conversation.utterance")
             .Select(e => (Props: JsonNode.Parse(e.PropertiesJson) as JsonObject, e.Timestamp))
             .Select(u => new TranscriptLine(Json.Str(u.Props, "role") ?? "user", Json.Str(u.Props, "speech") ?? "", u.Timestamp))
             .ToList();
-        return Info() with { Events = events, Transcript = transcript };
+        return WithUserToken(Info()) with { Events = events, Transcript = transcript };
     }
 
     public async Task<Result<ConversationInfo>> EndAsync(string reason)
@@ -323,6 +325,7 @@ internal sealed partial class ConversationGrain(
         S.Status = ConversationStatus.Ended;
         S.ShutdownReason = reason;
         S.EndedAt = at;
+        CloseRoom();
         S.UpdatedAt = time.GetUtcNow();
         if (S.Presence.Participants.Count > 0)
         {
@@ -374,8 +377,8 @@ internal sealed partial class ConversationGrain(
         _deadlineTimer = time.CreateTimer(_ => _ = self.EnforceLimitsAsync(), null, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
-    private ConversationInfo Info() => new(Id, S.DocumentJson!, S.Status, S.ShutdownReason, S.Url, S.Replica, S.Persona,
-        S.CreatedAt, S.UpdatedAt, S.EndedAt, S.Warnings);
+    private ConversationInfo Info() => WithRoom(new(Id, S.DocumentJson!, S.Status, S.ShutdownReason, S.Url, S.Replica, S.Persona,
+        S.CreatedAt, S.UpdatedAt, S.EndedAt, S.Warnings));
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 

@@ -3,7 +3,7 @@ using Platform.Contracts;
 namespace Platform.Silo.Conversations;
 
 [GenerateSerializer]
-public sealed class ConversationState
+public sealed partial class ConversationState
 {
     [Id(0)] public string? DocumentJson { get; set; }
     [Id(1)] public string Status { get; set; } = ConversationStatus.Active;

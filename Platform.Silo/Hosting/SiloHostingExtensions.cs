@@ -9,6 +9,7 @@ using Platform.Silo.Conversations;
 using Platform.Silo.Infrastructure;
 using Platform.Silo.Render;
 using Platform.Silo.Webhooks;
+using Platform.Silo.LiveKit;
 
 namespace Platform.Silo.Hosting;
 
@@ -77,6 +78,7 @@ public static class SiloHostingExtensions
         silo.Services.AddOptions<WebhookOptions>();
         silo.Services.AddHostedService<WebhookDispatcher>();
         silo.Services.AddOptions<RenderPoolOptions>().BindConfiguration(RenderPoolOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.AddConversationRooms();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

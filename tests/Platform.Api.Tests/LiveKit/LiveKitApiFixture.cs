@@ -1,0 +1,133 @@
+extern alias api;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Contracts;
+using Platform.LiveKit;
+using Platform.LiveKit.Tokens;
+using Platform.Testing;
+
+namespace Platform.Api.Tests.LiveKit;
+
+/// <summary>
+/// The <see cref="ApiFixture"/> stack with LiveKit configured (silo and Api) against a <see cref="FakeLiveKitServer"/>.
+/// One attempt per server call, so a refused call is refused once.
+/// </summary>
+public sealed class LiveKitApiFixture : IAsyncLifetime
+{
+    public const string OperatorKey = "op_test_livekit_0123456789";
+
+    public FakeLiveKitServer LiveKit { get; private set; } = null!;
+    public PlatformCluster Cluster { get; private set; } = null!;
+    public WebApplicationFactory<api::Program> Factory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        LiveKit = await FakeLiveKitServer.StartAsync();
+        Cluster = await PlatformCluster.StartAsync(configure: silo => silo.Services.Configure<LiveKitOptions>(o =>
+        {
+            o.Url = LiveKit.Url;
+            o.ApiKey = FakeLiveKitServer.ApiKey;
+            o.ApiSecret = FakeLiveKitServer.ApiSecret;
+            o.MaxAttempts = 1;
+        }));
+        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
+            .UseSetting("Platform:ClusterClient", "provided")
+            .UseSetting("Operator:ApiKey", OperatorKey)
+            .UseSetting("LiveKit:Url", LiveKit.Url)
+            .UseSetting("LiveKit:ApiKey", FakeLiveKitServer.ApiKey)
+            .UseSetting("LiveKit:ApiSecret", FakeLiveKitServer.ApiSecret)
+            .ConfigureServices(s =>
+            {
+                s.AddSingleton(Cluster.Client);
+                s.AddSingleton<IGrainFactory>(Cluster.Client);
+            }));
+        _ = Factory.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Cluster.DisposeAsync();
+        await LiveKit.DisposeAsync();
+    }
+
+    public IConversationGrain Grain(TenantClient t, string id) =>
+        Cluster.Client.GetGrain<IConversationGrain>(new ConversationId(t.Tenant, id).ToGrainKey());
+
+    public static string RoomOf(TenantClient t, string id) => $"conv.{t.Tenant.Value}.{id}";
+
+    public async Task<TenantClient> NewTenantAsync(string? plan = null)
+    {
+        using var op = Factory.CreateClient();
+        op.DefaultRequestHeaders.Add("x-operator-key", OperatorKey);
+        var tenant = await ApiFixture.Json(await op.PostAsync("/operator/tenants",
+            ApiFixture.Body($$"""{"name":"T","plan":{{plan ?? """{"max_concurrent_conversations":1000,"requests_per_second":100000}"""}}}""")), 201);
+        var id = tenant["tenant_id"]!.GetValue<string>();
+        var key = await ApiFixture.Json(await op.PostAsync($"/operator/tenants/{id}/api-keys", ApiFixture.Body("""{"name":"test"}""")), 201);
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("x-api-key", key["api_key"]!.GetValue<string>());
+        return new TenantClient(new TenantId(id), key["api_key"]!.GetValue<string>(), key["key_id"]!.GetValue<string>(), client);
+    }
+
+    /// <summary>
+    /// A LiveKit webhook event in its wire form (protobuf JSON: camelCase, defaults omitted, int64 as strings).
+    /// </summary>
+    public static string Event(string name, string room, string? identity = null, string? kind = null, string? id = null,
+        DateTimeOffset? createdAt = null, JsonObject? track = null)
+    {
+        var o = new JsonObject
+        {
+            ["event"] = name,
+            ["room"] = new JsonObject { ["sid"] = "RM_webhook0001", ["name"] = room, ["emptyTimeout"] = 300, ["creationTime"] = "1795795200" },
+        };
+        if (identity is not null)
+        {
+            var p = new JsonObject { ["sid"] = "PA_" + identity.GetHashCode().ToString("x8"), ["identity"] = identity, ["state"] = "ACTIVE", ["joinedAt"] = "1795795205" };
+            if (kind is not null)
+            {
+                p["kind"] = kind;
+            }
+            o["participant"] = p;
+        }
+        if (track is not null)
+        {
+            o["track"] = track;
+        }
+        o["id"] = id ?? "EV_" + Guid.NewGuid().ToString("N")[..12];
+        o["createdAt"] = (createdAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return o.ToJsonString();
+    }
+
+    /// <summary>The Authorization value LiveKit would send for <paramref name="body"/> (a bare JWT with its sha256).</summary>
+    public static string Sign(string body, string secret = FakeLiveKitServer.ApiSecret) =>
+        new LiveKitTokenIssuer(new LiveKitOptions { ApiKey = FakeLiveKitServer.ApiKey, ApiSecret = secret }).CreateWebhookToken(Encoding.UTF8.GetBytes(body));
+
+    public async Task<HttpResponseMessage> PostWebhookAsync(string body, string? authorization)
+    {
+        using var client = Factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/livekit")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/webhook+json"),
+        };
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Posts a correctly signed event and checks it was acknowledged with 200.</summary>
+    public async Task DeliverAsync(string body)
+    {
+        var response = await PostWebhookAsync(body, Sign(body));
+        Assert.True(response.IsSuccessStatusCode, $"webhook answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LiveKitCollection : ICollectionFixture<LiveKitApiFixture>
+{
+    public const string Name = "livekit";
+}
