@@ -75,7 +75,7 @@ public sealed class FliteSynthesizer : ISpeechSynthesizer
                     var src = new ReadOnlySpan<short>((void*)samplesPtr, count);
                     for (var i = 0; i < audio.Length; i++) audio[i] = src[i * channels];
                 }
-                var phones = ReadPhones(utt, TimeSpan.FromSeconds(audio.Length / (double)rate));
+                var phones = ReadPhones(utt);
                 return new SynthesisResult(original, audio, rate, phones, PhonemeVisemes.FromPhonemes(phones));
             }
             finally
@@ -85,7 +85,7 @@ public sealed class FliteSynthesizer : ISpeechSynthesizer
         }
     }
 
-    private static unsafe List<PhonemeTiming> ReadPhones(IntPtr utt, TimeSpan audioLength)
+    private static unsafe List<PhonemeTiming> ReadPhones(IntPtr utt)
     {
         var phones = new List<PhonemeTiming>();
         fixed (byte* segment = "Segment\0"u8, name = "name\0"u8, end = "end\0"u8)
@@ -97,7 +97,6 @@ public sealed class FliteSynthesizer : ISpeechSynthesizer
             {
                 var phone = Marshal.PtrToStringUTF8(FliteNative.item_feat_string(item, name)) ?? "pau";
                 var stop = TimeSpan.FromSeconds(FliteNative.item_feat_float(item, end));
-                if (stop > audioLength) stop = audioLength;
                 if (stop < previousEnd) stop = previousEnd;
                 phones.Add(new PhonemeTiming(phone, previousEnd, stop));
                 previousEnd = stop;
