@@ -101,17 +101,14 @@ public sealed class TurnTakingTests(VadFixture vad, ITestOutputHelper output)
 
     private Recorded Record(PocketSphinxStream asr, (string First, int PauseMs, string Then) u, string voice)
     {
-        var first = TestSpeech.Say(u.First, voice);
-        var rest = TestSpeech.Say(u.Then, voice);
+        // Fragments cut to their speech energy, so the pause is exactly PauseMs of silence.
+        var first = Trim(TestSpeech.Say(u.First, voice));
+        var rest = Trim(TestSpeech.Say(u.Then, voice));
         var lead = TestSpeech.Silence(TimeSpan.FromMilliseconds(300));
         var audio = TestSpeech.Concat(lead, first, TestSpeech.Silence(TimeSpan.FromMilliseconds(u.PauseMs)), rest, TestSpeech.Silence(TimeSpan.FromSeconds(3)));
-        // Ground truth from the signal: the pause runs from the end of the first fragment's energy to the start of the rest's.
-        var (_, firstEnd) = VadTests.EnergyBounds(first);
-        var (restStart, restEnd) = VadTests.EnergyBounds(rest);
-        var offsetRest = lead.Length + first.Length + (int)(u.PauseMs * 16L);
-        var pauseStart = TimeSpan.FromSeconds(lead.Length / 16_000.0) + firstEnd;
-        var pauseEnd = TimeSpan.FromSeconds(offsetRest / 16_000.0) + restStart;
-        var end = TimeSpan.FromSeconds(offsetRest / 16_000.0) + restEnd;
+        var pauseStart = TimeSpan.FromSeconds((lead.Length + first.Length) / 16_000.0);
+        var pauseEnd = pauseStart + TimeSpan.FromMilliseconds(u.PauseMs);
+        var end = pauseEnd + TimeSpan.FromSeconds(rest.Length / 16_000.0);
 
         // As the pipeline runs ASR: partials while the user talks; at each VAD pause the segment is closed for a
         // final (better than the partial: the decoder knows the phrase ended) and the next segment opens.
@@ -137,6 +134,12 @@ public sealed class TurnTakingTests(VadFixture vad, ITestOutputHelper output)
         }
         asr.EndUtterance();
         return new Recorded($"[{voice}] \"{u.First} ... {u.Then}\"", pauseStart, pauseEnd, end, timeline);
+    }
+
+    private static short[] Trim(short[] speech)
+    {
+        var (start, stop) = VadTests.EnergyBounds(speech);
+        return speech[(int)(start.TotalSeconds * 16_000)..(int)(stop.TotalSeconds * 16_000)];
     }
 
     private static List<TurnDecision> Replay(Recorded rec, TurnTakingOptions options)
