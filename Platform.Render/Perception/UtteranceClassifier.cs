@@ -49,13 +49,36 @@ public static class UtteranceClassifier
         var last = words[^1];
         if (trimmed.EndsWith(',') || trimmed.EndsWith("...", StringComparison.Ordinal) || trimmed.EndsWith('-'))
             return UtteranceShape.Incomplete;
-        if (Fillers.Contains(last) || Dangling.Contains(last)) return UtteranceShape.Incomplete;
+        if (Fillers.Contains(last)) return UtteranceShape.Incomplete;
+        if (Dangling.Contains(last) && !EndsEmbeddedClause(words)) return UtteranceShape.Incomplete;
         if (words.Length >= 2 && words[^1] == "then" && words[^2] is "and" or "so" or "but") return UtteranceShape.Incomplete;
         if (trimmed.EndsWith('?')) return UtteranceShape.Question;
         // ASR gives no punctuation: a clause opening with a question word or an inverted auxiliary is a question.
         var first = Array.FindIndex(words, w => !Fillers.Contains(w) && w is not "and" and not "but" and not "so" and not "oh");
         if (first >= 0 && words.Length - first >= 3 && QuestionStarts.Contains(words[first])) return UtteranceShape.Question;
         return UtteranceShape.Statement;
+    }
+
+    private static readonly HashSet<string> StrandedVerbs = new(StringComparer.Ordinal)
+    {
+        "is", "are", "was", "were", "am", "be", "do", "does", "did", "can", "could", "will", "would", "should", "have", "has", "had",
+    };
+
+    private static readonly HashSet<string> WhWords = new(StringComparer.Ordinal)
+    {
+        "what", "where", "who", "how", "when", "why", "which", "whether", "if",
+    };
+
+    /// <summary>
+    /// "can you tell me where the station is", "I know what it was": a verb stranded at the end of an embedded
+    /// wh-clause closes the sentence. A wh-word in first position ("what I mean is") does not count.
+    /// </summary>
+    private static bool EndsEmbeddedClause(string[] words)
+    {
+        if (!StrandedVerbs.Contains(words[^1])) return false;
+        for (var i = words.Length - 2; i >= 1 && i >= words.Length - 7; i--)
+            if (WhWords.Contains(words[i])) return i < words.Length - 1 && i > 0 && !WhWords.Contains(words[0]);
+        return false;
     }
 
     /// <summary>Words that are not backchannels ("yeah", "uh huh", "okay").</summary>

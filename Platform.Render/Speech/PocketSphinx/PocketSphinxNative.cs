@@ -15,6 +15,7 @@ internal static class PocketSphinxNative
     [DllImport(Library)] public static extern unsafe int ps_process_raw(IntPtr ps, short* data, nuint samples, int noSearch, int fullUtt);
     [DllImport(Library)] public static extern int ps_end_utt(IntPtr ps);
     [DllImport(Library)] public static extern IntPtr ps_get_hyp(IntPtr ps, out int bestScore);
+    [DllImport(Library)] public static extern int ps_get_n_frames(IntPtr ps);
     [DllImport(Library)] public static extern IntPtr ps_seg_iter(IntPtr ps);
     [DllImport(Library)] public static extern IntPtr ps_seg_next(IntPtr seg);
     [DllImport(Library)] public static extern IntPtr ps_seg_word(IntPtr seg);

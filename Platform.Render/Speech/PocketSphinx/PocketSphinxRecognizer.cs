@@ -138,6 +138,7 @@ public sealed class PocketSphinxStream : IRecognitionStream, IDisposable
     private TimeSpan _utteranceStart;
     private long _fedSamples;
     private long _samplesSincePartial;
+    private int _frameBase;
     private string _lastPartial = string.Empty;
 
     internal PocketSphinxStream(IntPtr decoder, TimeSpan partialInterval)
@@ -154,7 +155,7 @@ public sealed class PocketSphinxStream : IRecognitionStream, IDisposable
         lock (_gate)
         {
             if (_decoder == IntPtr.Zero) return;
-            if (_inUtterance) PocketSphinxNative.ps_end_utt(_decoder);
+            if (_inUtterance && PocketSphinxNative.ps_end_utt(_decoder) >= 0) _frameBase += PocketSphinxNative.ps_get_n_frames(_decoder);
             _inUtterance = PocketSphinxNative.ps_start_utt(_decoder) >= 0;
             _utteranceStart = mediaStart;
             _fedSamples = 0;
@@ -216,11 +217,15 @@ public sealed class PocketSphinxStream : IRecognitionStream, IDisposable
                 var word = PocketSphinxRecognizer.CleanWord(PocketSphinxRecognizer.ReadUtf8(PocketSphinxNative.ps_seg_word(seg)));
                 if (word is null) continue;
                 PocketSphinxNative.ps_seg_frames(seg, out var sf, out var ef);
+                sf -= _frameBase;
+                ef -= _frameBase;
                 words.Add(new WordTiming(word,
                     _utteranceStart + TimeSpan.FromMilliseconds(sf * FrameMs),
                     _utteranceStart + TimeSpan.FromMilliseconds((ef + 1) * FrameMs)));
             }
-            // ps_seg_next frees the iterator when it returns NULL.
+            // ps_seg_next frees the iterator when it returns NULL. Segment frames count from the decoder's first
+            // utterance, not this one: keep the running base.
+            _frameBase += PocketSphinxNative.ps_get_n_frames(_decoder);
             return new RecognitionResult(new Transcript(text, words, true));
         }
     }

@@ -165,6 +165,10 @@ public sealed class TurnTakingTests(VadFixture vad, ITestOutputHelper output)
     [InlineData("i forgot my keys at home", UtteranceShape.Statement)]
     [InlineData("thank you", UtteranceShape.Statement)]
     [InlineData("", UtteranceShape.Unknown)]
+    [InlineData("can you tell me where the station is", UtteranceShape.Question)]
+    [InlineData("i know what it was", UtteranceShape.Statement)]
+    [InlineData("what i mean is", UtteranceShape.Incomplete)]
+    [InlineData("my favourite colour is", UtteranceShape.Incomplete)]
     public void Classifies_transcripts(string text, UtteranceShape expected) =>
         Assert.Equal(expected, UtteranceClassifier.Classify(text));
 

@@ -30,6 +30,9 @@ public sealed class AsrWordErrorRateTests(ITestOutputHelper output)
                 for (var i = 0; i < audio.Length; i += 1600) stream.Accept(audio.AsSpan(i, Math.Min(1600, audio.Length - i)));
                 var result = stream.EndUtterance();
                 Assert.True(result.Ok, result.Error?.ToString());
+                var length = TimeSpan.FromSeconds(audio.Length / 16_000.0);
+                Assert.All(result.Transcript.Words, w => Assert.True(w.Start >= TimeSpan.Zero && w.End <= length + TimeSpan.FromMilliseconds(20) && w.Start < w.End,
+                    $"word '{w.Word}' at {w.Start}-{w.End} outside the {length} utterance"));
                 var reference = WordErrorRate.Words(sentence);
                 var hypothesis = WordErrorRate.Words(result.Transcript.Text);
                 var d = WordErrorRate.Distance(reference, hypothesis);
