@@ -12,6 +12,7 @@ internal static class PocketSphinxNative
     [DllImport(Library)] public static extern IntPtr ps_init(IntPtr config);
     [DllImport(Library)] public static extern int ps_free(IntPtr ps);
     [DllImport(Library)] public static extern int ps_start_utt(IntPtr ps);
+    [DllImport(Library)] public static extern int ps_start_stream(IntPtr ps);
     [DllImport(Library)] public static extern unsafe int ps_process_raw(IntPtr ps, short* data, nuint samples, int noSearch, int fullUtt);
     [DllImport(Library)] public static extern int ps_end_utt(IntPtr ps);
     [DllImport(Library)] public static extern IntPtr ps_get_hyp(IntPtr ps, out int bestScore);
