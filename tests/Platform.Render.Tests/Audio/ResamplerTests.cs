@@ -150,3 +150,36 @@ public sealed class ResamplerTests
         return Math.Sqrt(sum / s.Length);
     }
 }
+
+public sealed class AudioOutputTests
+{
+    [Theory]
+    [InlineData(16_000)]
+    [InlineData(24_000)]
+    public void Speech_becomes_contiguous_20ms_frames_at_48k_with_the_tone_kept(int rate)
+    {
+        var output = new AudioOutput();
+        var tone = new short[rate * 2];
+        for (var i = 0; i < tone.Length; i++) tone[i] = (short)(10_000 * Math.Sin(2 * Math.PI * 700 * i / rate));
+        var samples = new List<short>();
+        var expected = TimeSpan.Zero;
+        for (var i = 0; i < tone.Length; i += 777)
+        {
+            foreach (var frame in output.Push(tone.AsSpan(i, Math.Min(777, tone.Length - i)), rate))
+            {
+                using (frame)
+                {
+                    Assert.Equal(AudioFormat.Output48k, frame.Format);
+                    Assert.Equal(960, frame.Length);
+                    Assert.Equal(expected, frame.Timestamp);
+                    expected = frame.End;
+                    samples.AddRange(frame.Samples.ToArray());
+                }
+            }
+        }
+        Assert.InRange(samples.Count, 96_000 - 960, 96_000);
+        Assert.InRange(ResamplerTests.Frequency(samples.ToArray().AsSpan(4_800, 80_000), 48_000), 700 * 0.995, 700 * 1.005);
+        Assert.Empty(output.Push([], rate));
+        Assert.Empty(output.Push(new short[10], 0));
+    }
+}
