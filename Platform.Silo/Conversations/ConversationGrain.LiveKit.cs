@@ -40,8 +40,7 @@ internal sealed partial class ConversationGrain
         catch (Exception e) when (e is LiveKitException or ArgumentException)
         {
             LogRoomCreateFailed(Id.ToGrainKey(), (e as LiveKitException)?.Code ?? "invalid", e);
-            await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
-            state.State = new ConversationState();
+            await UndoCreateAsync();
             var code = (e as LiveKitException)?.Code ?? "invalid_argument";
             return new Problem(ProblemKind.Unavailable,
                 $"The conversation's media room could not be created (LiveKit: {code}); nothing was created. Retry shortly.",

@@ -100,13 +100,19 @@ internal sealed partial class ConversationGrain(
         }
         catch
         {
-            CloseRoom();
-            await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
-            await ReleaseRenderSlotAsync();
-            state.State = new ConversationState();
+            await UndoCreateAsync();
             throw;
         }
         return Result<ConversationInfo>.Ok(WithUserToken(Info()) with { MeetingToken = meetingToken });
+    }
+
+    /// <summary>Gives back everything a failed create had taken (room, tenant slot, render slot); nothing is stored.</summary>
+    private async Task UndoCreateAsync()
+    {
+        CloseRoom();
+        await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).ReleaseConversationSlotAsync(Id);
+        await ReleaseRenderSlotAsync();
+        state.State = new ConversationState();
     }
 
     private sealed record CreatePlan(PersonaId Persona, ReplicaId Replica, ConversationLimits Limits, List<string> Warnings);

@@ -20,16 +20,24 @@ public class ApiFixture : IAsyncLifetime
     public PlatformCluster Cluster { get; private set; } = null!;
     public WebApplicationFactory<api::Program> Factory { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Cluster = await StartClusterAsync();
         // The Api is its own Orleans client: it finds the silo's gateway in the membership table and dials it over TCP.
-        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
-            .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
-            .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
-            .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
-            .UseSetting("Operator:ApiKey", OperatorKey));
+        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Platform:Postgres", Cluster.Options.Postgres)
+                .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
+                .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
+                .UseSetting("Operator:ApiKey", OperatorKey);
+            ConfigureApi(b);
+        });
         _ = Factory.Server; // start the host now, so a broken start fails here with its message
+    }
+
+    /// <summary>Extra settings for the Api host (e.g. LiveKit).</summary>
+    protected virtual void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
     }
 
     /// <summary>
@@ -40,7 +48,7 @@ public class ApiFixture : IAsyncLifetime
 
     protected static void AllowLoopbackWebhooks(ISiloBuilder silo) => silo.Services.Configure<WebhookOptions>(o => o.AllowPrivateTargets = true);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Factory.DisposeAsync();
         await Cluster.DisposeAsync();

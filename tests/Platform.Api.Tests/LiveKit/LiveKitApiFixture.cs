@@ -14,42 +14,36 @@ namespace Platform.Api.Tests.LiveKit;
 /// The <see cref="ApiFixture"/> stack with LiveKit configured (silo and Api) against a <see cref="FakeLiveKitServer"/>.
 /// One attempt per server call, so a refused call is refused once.
 /// </summary>
-public sealed class LiveKitApiFixture : IAsyncLifetime
+public sealed class LiveKitApiFixture : ApiFixture
 {
-    public const string OperatorKey = "op_test_livekit_0123456789";
-
     public FakeLiveKitServer LiveKit { get; private set; } = null!;
-    public PlatformCluster Cluster { get; private set; } = null!;
-    public WebApplicationFactory<api::Program> Factory { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         LiveKit = await FakeLiveKitServer.StartAsync();
-        Cluster = await PlatformCluster.StartAsync(configure: silo => silo.Services.Configure<LiveKitOptions>(o =>
+        await base.InitializeAsync();
+    }
+
+    protected override Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync(configure: silo =>
+    {
+        AllowLoopbackWebhooks(silo);
+        silo.Services.Configure<LiveKitOptions>(o =>
         {
             o.Url = LiveKit.Url;
             o.ApiKey = FakeLiveKitServer.ApiKey;
             o.ApiSecret = FakeLiveKitServer.ApiSecret;
             o.MaxAttempts = 1;
-        }));
-        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
-            .UseSetting("Platform:ClusterClient", "provided")
-            .UseSetting("Operator:ApiKey", OperatorKey)
-            .UseSetting("LiveKit:Url", LiveKit.Url)
-            .UseSetting("LiveKit:ApiKey", FakeLiveKitServer.ApiKey)
-            .UseSetting("LiveKit:ApiSecret", FakeLiveKitServer.ApiSecret)
-            .ConfigureServices(s =>
-            {
-                s.AddSingleton(Cluster.Client);
-                s.AddSingleton<IGrainFactory>(Cluster.Client);
-            }));
-        _ = Factory.Server;
-    }
+        });
+    });
 
-    public async Task DisposeAsync()
+    protected override void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder
+        .UseSetting("LiveKit:Url", LiveKit.Url)
+        .UseSetting("LiveKit:ApiKey", FakeLiveKitServer.ApiKey)
+        .UseSetting("LiveKit:ApiSecret", FakeLiveKitServer.ApiSecret);
+
+    public override async Task DisposeAsync()
     {
-        await Factory.DisposeAsync();
-        await Cluster.DisposeAsync();
+        await base.DisposeAsync();
         await LiveKit.DisposeAsync();
     }
 
@@ -57,19 +51,6 @@ public sealed class LiveKitApiFixture : IAsyncLifetime
         Cluster.Client.GetGrain<IConversationGrain>(new ConversationId(t.Tenant, id).ToGrainKey());
 
     public static string RoomOf(TenantClient t, string id) => $"conv.{t.Tenant.Value}.{id}";
-
-    public async Task<TenantClient> NewTenantAsync(string? plan = null)
-    {
-        using var op = Factory.CreateClient();
-        op.DefaultRequestHeaders.Add("x-operator-key", OperatorKey);
-        var tenant = await ApiFixture.Json(await op.PostAsync("/operator/tenants",
-            ApiFixture.Body($$"""{"name":"T","plan":{{plan ?? """{"max_concurrent_conversations":1000,"requests_per_second":100000}"""}}}""")), 201);
-        var id = tenant["tenant_id"]!.GetValue<string>();
-        var key = await ApiFixture.Json(await op.PostAsync($"/operator/tenants/{id}/api-keys", ApiFixture.Body("""{"name":"test"}""")), 201);
-        var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", key["api_key"]!.GetValue<string>());
-        return new TenantClient(new TenantId(id), key["api_key"]!.GetValue<string>(), key["key_id"]!.GetValue<string>(), client);
-    }
 
     /// <summary>
     /// A LiveKit webhook event in its wire form (protobuf JSON: camelCase, defaults omitted, int64 as strings).

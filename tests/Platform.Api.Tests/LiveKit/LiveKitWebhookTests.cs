@@ -39,7 +39,7 @@ public sealed class LiveKitWebhookTests(LiveKitApiFixture fx)
         var ended = await Eventually.ReturnsAsync(async () => (await fx.Grain(t, id).GetAsync(false))!, c => c.Status == ConversationStatus.Ended, "ending");
         Assert.Equal(ShutdownReasons.ParticipantLeftTimeout, ended.ShutdownReason);
         Assert.Equal(leftAt.AddSeconds(60), ended.EndedAt);
-        Assert.Equal(["system.participant_joined", "system.replica_joined", "system.participant_left", "system.shutdown"], await EventTypesAsync(t, id));
+        Assert.Equal(["system.participant_joined", "system.replica_joined", "system.participant_left", "system.shutdown", "application.transcription_ready"], await EventTypesAsync(t, id));
         await fx.LiveKit.WaitForAsync("DeleteRoom", room);
 
         // Events about an ended conversation are acknowledged (LiveKit must not retry them) and change nothing.
