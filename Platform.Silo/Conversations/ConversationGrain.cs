@@ -293,6 +293,9 @@ internal sealed partial class ConversationGrain(
     {
         if (!Exists)
         {
+            // Poked through an index row with no conversation behind it (a write that failed half-way): drop the row.
+            await database.DeleteIndexAsync(Id.Tenant, ResourceKind.Conversation, Id.Local);
+            DeactivateOnIdle();
             return;
         }
         var next = ConversationDeadlines.Next(S);
@@ -357,15 +360,15 @@ internal sealed partial class ConversationGrain(
     /// <summary>State first (the source of truth), then its event rows and the index row with the next deadline.</summary>
     private async Task SaveAsync(IReadOnlyList<ConversationEvent> events)
     {
-        await state.WriteStateAsync();
-        await database.AppendEventsAsync(Id, events);
-        if (Json.Str(Json.ParseObject(S.DocumentJson!), "callback_url") is { } callback)
-        {
-            await webhooks.EnqueueAsync(Id, callback, events, time.GetUtcNow());
-        }
-        var info = Info();
-        await database.UpsertIndexAsync(Id.Tenant, ResourceKind.Conversation, Id.Local, S.Status, S.CreatedAt,
-            ConversationDeadlines.Next(S)?.At, CviViews.Conversation(info).ToJsonString());
+        // The writes are independent rows, so they go out together: one round trip of latency, not four. An index or
+        // event row whose state write failed is harmless: the sweeper's poke finds no conversation and drops the row.
+        var callback = events.Count > 0 ? Json.Str(Json.ParseObject(S.DocumentJson!), "callback_url") : null;
+        await Task.WhenAll(
+            state.WriteStateAsync(),
+            database.AppendEventsAsync(Id, events),
+            callback is null ? Task.CompletedTask : webhooks.EnqueueAsync(Id, callback, events, time.GetUtcNow()),
+            database.UpsertIndexAsync(Id.Tenant, ResourceKind.Conversation, Id.Local, S.Status, S.CreatedAt,
+                ConversationDeadlines.Next(S)?.At, CviViews.Conversation(Info()).ToJsonString()));
         ArmTimer();
     }
 
