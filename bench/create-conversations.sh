@@ -35,5 +35,16 @@ replica=$(curl -fs "$api/v2/replicas?replica_type=system&limit=1" -H "x-api-key:
 persona=$(curl -fs -X POST "$api/v2/personas" -H "x-api-key: $key" -H 'content-type: application/json' \
   -d '{"system_prompt":"bench","default_replica_id":"'"$replica"'","layers":{"llm":{"model":"platform/repeat"}}}' | sed -n 's/.*"persona_id":"\([^"]*\)".*/\1/p')
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+# CPU seconds (user+system) a process tree has used: where each create's CPU goes.
+cpu() { local total=0 p; for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
+  [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$total"; }
+pg_pid=$(head -1 "$work/pg/postmaster.pid")
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+before=("$(cpu "${pids[0]}")" "$(cpu "${pids[1]}")" "$(cpu "$pg_pid")")
 dotnet bench/Platform.Bench.Api/bin/Release/net10.0/Platform.Bench.Api.dll "$api" "$key" "$persona" "$Platform__Postgres" "$rate" "$seconds" "$concurrency"
+status=$?
+after=("$(cpu "${pids[0]}")" "$(cpu "${pids[1]}")" "$(cpu "$pg_pid")")
+hz=$(getconf CLK_TCK)
+awk -v s0="${before[0]}" -v s1="${after[0]}" -v a0="${before[1]}" -v a1="${after[1]}" -v p0="${before[2]}" -v p1="${after[2]}" -v hz="$hz" -v n="$((rate * seconds + 200))" \
+  'BEGIN { printf "cpu per create silo %.2f ms, api %.2f ms, postgres %.2f ms (includes warm-up)\n", (s1-s0)*1000/hz/n, (a1-a0)*1000/hz/n, (p1-p0)*1000/hz/n }'
+exit $status

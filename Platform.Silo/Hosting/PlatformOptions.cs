@@ -31,6 +31,9 @@ public sealed class PlatformOptions
     [Required]
     public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 
+    /// <summary>Serve the Orleans dashboard at /dashboard. It times every grain call, which costs CPU on a busy silo.</summary>
+    public bool Dashboard { get; set; } = true;
+
     /// <summary>Key used to encrypt tenants' secrets (LLM keys, webhook secrets) at rest: 32 bytes, base64. The run
     /// command generates one under .data/; deployments supply their own.</summary>
     public string? SecretsKey { get; set; }
