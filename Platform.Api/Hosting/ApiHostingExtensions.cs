@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Orleans.Configuration;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Platform.Api.Conversations;
+using Platform.Hosting;
 using Platform.Api.Infrastructure;
 using Platform.Api.LiveKit;
 using Platform.Api.Operator;
@@ -13,34 +13,11 @@ using Scalar.AspNetCore;
 
 namespace Platform.Api.Hosting;
 
-/// <summary>Where the Api finds the cluster. Bound from the "Platform" section (shared with the silo).</summary>
-public sealed class ApiClusterOptions
-{
-    public const string Section = "Platform";
-    public string Postgres { get; set; } = "";
-    public string ClusterId { get; set; } = "platform";
-    public string ServiceId { get; set; } = "platform";
-
-}
-
 public static class ApiHostingExtensions
 {
     public static WebApplicationBuilder AddPlatformApi(this WebApplicationBuilder builder)
     {
-        var cluster = builder.Configuration.GetSection(ApiClusterOptions.Section).Get<ApiClusterOptions>() ?? new ApiClusterOptions();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = cluster.Postgres;
-            });
-        });
+        builder.AddPlatformClusterClient();
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
         builder.Services.AddLiveKitWebhooks();
         builder.Services.AddProblemDetails();

@@ -34,18 +34,3 @@ public sealed class RenderOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>Where the worker finds the cluster. Bound from the "Platform" section (shared with the silo and the Api).</summary>
-public sealed class WorkerClusterOptions
-{
-    public const string Section = "Platform";
-
-    /// <summary>Npgsql connection string of the cluster's membership table.</summary>
-    [Required]
-    public string Postgres { get; set; } = "";
-
-    [Required]
-    public string ClusterId { get; set; } = "platform";
-
-    [Required]
-    public string ServiceId { get; set; } = "platform";
-}

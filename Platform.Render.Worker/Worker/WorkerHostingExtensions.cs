@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Orleans.Configuration;
+using Platform.Hosting;
 
 namespace Platform.Render.Worker;
 
@@ -9,22 +9,7 @@ public static class WorkerHostingExtensions
     /// the render pool, heartbeats, runs its assigned sessions and drains on stop.</summary>
     public static IHostApplicationBuilder AddRenderWorker(this IHostApplicationBuilder builder)
     {
-        var cluster = builder.Configuration.GetSection(WorkerClusterOptions.Section).Get<WorkerClusterOptions>() ?? new WorkerClusterOptions();
-        builder.Services.AddOptions<WorkerClusterOptions>().BindConfiguration(WorkerClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = cluster.Postgres;
-            });
-        });
+        builder.AddPlatformClusterClient();
         builder.AddRenderWorkerServices();
         return builder;
     }
