@@ -10,6 +10,7 @@ internal static class PocketSphinxNative
 
     [DllImport(Library)] public static extern IntPtr ps_args();
     [DllImport(Library)] public static extern IntPtr ps_init(IntPtr config);
+    [DllImport(SphinxBase)] public static extern void err_set_logfp(IntPtr stream);
     [DllImport(Library)] public static extern int ps_free(IntPtr ps);
     [DllImport(Library)] public static extern int ps_start_utt(IntPtr ps);
     [DllImport(Library)] public static extern int ps_start_stream(IntPtr ps);

@@ -53,8 +53,22 @@ public sealed class PocketSphinxRecognizer(PocketSphinxOptions? options = null) 
         }, cancellationToken));
     }
 
+    // sphinxbase keeps one process-wide log FILE*. "-logfn" makes every ps_init fclose it and open another, which
+    // crashes (in libc) a decoder logging on another thread at that moment. So logging is switched off once for the
+    // process, no decoder is given -logfn, and decoders are created one at a time.
+    private static readonly Lock InitGate = new();
+    private static bool _loggingOff;
+
     /// <summary>Creates a decoder synchronously; null with an error when the library or model is missing.</summary>
     public PocketSphinxStream? Open(out SpeechError? error)
+    {
+        lock (InitGate)
+        {
+            return OpenLocked(out error);
+        }
+    }
+
+    private PocketSphinxStream? OpenLocked(out SpeechError? error)
     {
         if (!IsAvailable(out var reason, _options))
         {
@@ -67,7 +81,6 @@ public sealed class PocketSphinxRecognizer(PocketSphinxOptions? options = null) 
             "-hmm", Path.Combine(dir, "en-us"),
             "-lm", Path.Combine(dir, "en-us.lm.bin"),
             "-dict", Path.Combine(dir, "cmudict-en-us.dict"),
-            "-logfn", "/dev/null",
         };
         if (_options.Search == PocketSphinxSearch.RealTime)
             args.AddRange(["-fwdflat", "no", "-bestpath", "no", "-topn", "2", "-maxhmmpf", "3000", "-maxwpf", "10"]);
@@ -76,6 +89,11 @@ public sealed class PocketSphinxRecognizer(PocketSphinxOptions? options = null) 
         var argv = args.Select(Marshal.StringToCoTaskMemUTF8).ToArray();
         try
         {
+            if (!_loggingOff)
+            {
+                PocketSphinxNative.err_set_logfp(IntPtr.Zero);
+                _loggingOff = true;
+            }
             var config = PocketSphinxNative.cmd_ln_parse_r(IntPtr.Zero, PocketSphinxNative.ps_args(), argv.Length, argv, 1);
             if (config == IntPtr.Zero)
             {
