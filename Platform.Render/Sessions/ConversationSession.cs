@@ -96,6 +96,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     public SessionOptions Options => _options;
 
+    /// <summary>Where the face lies on the video canvas (null for audio-only sessions or before start).</summary>
+    public SkiaSharp.SKRectI? FaceRect => _compositor?.FaceRect;
+
+    /// <summary>The face renderer's framing (model → face-region pixels), for measurements.</summary>
+    public FaceFraming? FaceFraming => _renderer?.Framing;
+
     /// <summary>Media time the session has reached (client audio consumed).</summary>
     public TimeSpan Clock => _clock;
 
