@@ -26,6 +26,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Silence after overlapping user speech that did not barge in before the replica goes on.</summary>
+    private static readonly TimeSpan ResumeAfter = TimeSpan.FromMilliseconds(400);
+
+    private const float HoldProbability = 0.5f;
+
     private readonly SessionResources _resources;
     private readonly SessionOptions _options;
     private readonly IMediaSink _sink;
@@ -57,9 +62,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private ReplicaTurn? _speaking;
     private PlayingClause? _current;
     private bool _paused;
+    private TimeSpan? _overlapEndedAt;
     private TimeSpan _lastPause; // the user's latest pause (ASR final of the turn's last segment)
     private TimeSpan? _floorAt;
     private TimeSpan _speechEnd;
+    private int _speculationsStarted;
+    private int _speculationsDiscarded;
 
     public ConversationSession(
         SessionResources resources,
@@ -95,6 +103,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
     public LlmConversation? Conversation => _llm;
 
     public SessionOptions Options => _options;
+
+    /// <summary>Speculative LLM turns started at a user pause, and those discarded because the user went on.</summary>
+    public (int Started, int Discarded) Speculations => (_speculationsStarted, _speculationsDiscarded);
 
     /// <summary>Where the face lies on the video canvas (null for audio-only sessions or before start).</summary>
     public SkiaSharp.SKRectI? FaceRect => _compositor?.FaceRect;
@@ -383,6 +394,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 if (_llm is not null && _speculation is null && d.Transcript.Length > 0)
                 {
                     _speculation = StartTurn(d.Transcript, speculative: true);
+                    _speculationsStarted++;
                 }
 
                 break;
@@ -394,7 +406,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 _speechEnd = d.SpeechEnd;
                 break;
             case TurnSignal.BargeIn:
-                BargeIn(d.At);
+                BargeIn();
                 break;
         }
     }
@@ -442,6 +454,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
         {
             spec.Cancel(null, discard: true);
             _speculation = null;
+            _speculationsDiscarded++;
+            SessionMetrics.SpeculationDiscarded();
         }
     }
 
@@ -592,6 +606,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
             case LlmTurnEnded ended:
                 turn.FirstTokenElapsed = ended.Metrics.FirstToken;
                 break;
+            case LlmClause:
+                turn.FirstClauseSeen ??= _clock;
+                break;
             case Synthesized s:
                 if (turn.Cancelled)
                 {
@@ -634,25 +651,35 @@ public sealed partial class ConversationSession : IAsyncDisposable
             return;
         }
 
-        if (!_paused && turns.OverlapStart is not null)
+        // Silero's raw probability reacts a frame or two before the hysteresis declares speech: hold on it, so the
+        // replica falls silent within ~100 ms of the user's onset; only the barge-in decision cuts for good.
+        if (turns.OverlapStart is not null || _listening!.SpeechProbability >= HoldProbability)
         {
-            // The user started talking over the replica: hold audio and mouth at once; a barge-in decision cuts,
-            // a backchannel ("uh huh") resumes where it stopped.
-            _paused = true;
-            var at = OutputPosition;
-            _animator.Interrupt(at);
-        }
-        else if (_paused && turns.OverlapStart is null)
-        {
-            _paused = false;
-            if (_current is not null)
+            _overlapEndedAt = null;
+            if (!_paused)
             {
-                SpeakRemainder(_current, OutputPosition);
+                // The user started talking over the replica: hold audio and mouth at once; a barge-in decision cuts,
+                // a backchannel ("uh huh") followed by silence resumes where it stopped.
+                _paused = true;
+                _animator.Interrupt(OutputPosition);
+            }
+        }
+        else if (_paused)
+        {
+            _overlapEndedAt ??= _clock;
+            if (_clock - _overlapEndedAt.Value >= ResumeAfter)
+            {
+                _paused = false;
+                _overlapEndedAt = null;
+                if (_current is not null)
+                {
+                    SpeakRemainder(_current, OutputPosition);
+                }
             }
         }
     }
 
-    private void BargeIn(TimeSpan decidedAt)
+    private void BargeIn()
     {
         var turn = _speaking;
         if (turn is null)
@@ -664,7 +691,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
         _animator.Interrupt(at);
         var spoken = SpokenText(turn);
         SessionMetrics.Interrupted();
-        Emit(SessionEventTypes.ReplicaInterrupted, turn.TurnIdx, turn.InferenceId, decidedAt, e => e with { Text = spoken, Duration = at - turn.StartedAt });
+        Emit(SessionEventTypes.ReplicaInterrupted, turn.TurnIdx, turn.InferenceId, at, e => e with { Text = spoken, Duration = at - turn.StartedAt });
         FinishSpeaking(turn, at, spoken, interrupted: true);
     }
 
@@ -694,8 +721,14 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         _listening?.Turns.ReplicaStoppedSpeaking();
+        if (!turn.MouthMeasured)
+        {
+            Measure(turn);
+        }
+
         _current = null;
         _paused = false;
+        _overlapEndedAt = null;
         _speaking = null;
         if (interrupted)
         {
@@ -809,10 +842,6 @@ public sealed partial class ConversationSession : IAsyncDisposable
             turn.FirstVoiceAt = at + clause.FirstVoice;
             _listening?.Turns.ReplicaStartedSpeaking();
             Emit(SessionEventTypes.ReplicaStartedSpeaking, turn.TurnIdx, turn.InferenceId, at, e => e with { Model = turn.Model });
-            if (_compositor is null || turn.IsEcho)
-            {
-                Measure(turn);
-            }
         }
 
         return true;
@@ -831,10 +860,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
     {
         _animator.Evaluate(at, _weights);
         var frame = _compositor!.Compose(_weights, at);
-        if (_speaking is { MouthMeasured: false, FirstVoiceAt: { } voice } turn && at >= voice && _weights[(int)Blendshape.JawOpen] > 0.05f)
+        if (_speaking is { FirstMouthAt: null, FirstVoiceAt: { } voice } turn && at >= voice && _weights[(int)Blendshape.JawOpen] > 0.05f)
         {
             turn.FirstMouthAt = at;
-            Measure(turn);
         }
 
         if (_videoFramesOut % 150 == 0)
@@ -865,7 +893,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         TimeSpan? From(TimeSpan? t) => t is { } v ? v - turn.SpeechEnd : null;
-        TimeSpan? token = turn.FirstTokenElapsed is { } ft ? turn.LlmStartMedia + ft : null;
+        // The LLM's clock is the wall clock; in live sessions media time follows it, so this places the first token on the timeline.
+        TimeSpan? token = turn.FirstTokenElapsed is { } ft ? turn.LlmStartMedia + ft : turn.FirstClauseSeen;
         var m = new TurnMetrics(turn.TurnIdx, turn.InferenceId, turn.SpeechEnd, From(turn.FloorAt), From(turn.AsrFinalAt), From(token),
             From(turn.FirstAudioAt), From(turn.FirstMouthAt), turn.Speculative);
         lock (_metricsGate)

@@ -92,6 +92,8 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
 
     public TimeSpan? FirstTokenElapsed { get; set; }
 
+    public TimeSpan? FirstClauseSeen { get; set; }
+
     public TimeSpan? FirstAudioAt { get; set; }
 
     public TimeSpan? FirstVoiceAt { get; set; }

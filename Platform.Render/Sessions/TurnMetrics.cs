@@ -40,6 +40,10 @@ public static class SessionMetrics
         Put(Mouth, m.FirstMouthFrame);
     }
 
+    private static readonly Counter<long> Discarded = Meter.CreateCounter<long>("platform.render.turn.speculations_discarded", "{turn}", "Speculative LLM turns dropped because the user went on.");
+
+    internal static void SpeculationDiscarded() => Discarded.Add(1);
+
     internal static void Interrupted() => Interruptions.Add(1);
 
     internal static void Error(string code) => Errors.Add(1, new KeyValuePair<string, object?>("code", code));

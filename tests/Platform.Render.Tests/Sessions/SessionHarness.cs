@@ -14,6 +14,9 @@ public sealed class SessionFixture : IDisposable
 {
     public SessionFixture()
     {
+        // The tests push audio as fast as the CPU allows: two busy loops must not starve the LLM/TTS continuations.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
         Vad = new VadFixture();
         Recognizer = new PocketSphinxRecognizer();
         Synthesizer = new FliteSynthesizer();
