@@ -236,6 +236,38 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         Assert.Equal(2, session.Metrics.Count);
     }
 
+    [Fact]
+    public async Task A_tool_call_becomes_an_event_and_its_result_continues_the_turn()
+    {
+        TestSpeech.RequireSpeechStack();
+        await using var server = await OpenAiChatServer.StartAsync();
+        server.Responder = r => r.Messages.Any(m => m!["role"]!.GetValue<string>() == "tool")
+            ? ChatScript.Reply("It is sunny in Paris.")
+            : ChatScript.ToolCall("call_w1", "get_weather", "{\"city\":\"Paris\"}");
+        var sink = new CollectingSink();
+        await using var session = new ConversationSession(fixture.Resources, SessionDriver.SmallVideo(), sink, Llm(server), SessionDriver.FastLlm());
+        await session.StartAsync();
+        var driver = new SessionDriver(session, sink);
+
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(400));
+        await driver.PushAsync(TestSpeech.Say("What time does the next train leave?", "rms"));
+        await driver.SilenceUntilAsync(() => sink.Has(T.ToolCall), TimeSpan.FromSeconds(20), "the tool call");
+        var call = Assert.Single(sink.Events, e => e.Type == T.ToolCall);
+        Assert.Equal(("call_w1", "get_weather", "{\"city\":\"Paris\"}"), (call.ToolCallId, call.ToolName, call.Arguments));
+        Assert.DoesNotContain(sink.Events, e => e.Type == T.ReplicaStartedSpeaking);
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(500)); // the replica keeps listening meanwhile
+        Assert.True(session.SubmitToolResult(new ToolResult("call_w1", "{\"sky\":\"sunny\"}")));
+        await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(20), "the answer after the tool result");
+        await session.CompleteAsync();
+
+        var events = sink.Events;
+        output.WriteLine(SessionDriver.Describe(events));
+        var replica = Assert.Single(events, e => e.Type == T.Utterance && e.Role == "replica");
+        Assert.Equal("It is sunny in Paris.", replica.Text);
+        Assert.Equal(call.InferenceId, replica.InferenceId);
+        Assert.Equal(call.TurnIdx, replica.TurnIdx);
+    }
+
     private static async Task<T2> WaitForAsync<T2>(Func<T2> read, Func<T2, bool> done, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
