@@ -67,6 +67,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private TimeSpan? _floorAt;
     private TimeSpan _speechEnd;
     private int _speculationsStarted;
+    private long _droppedFrames;
     private int _speculationsDiscarded;
 
     public ConversationSession(
@@ -106,6 +107,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>Speculative LLM turns started at a user pause, and those discarded because the user went on.</summary>
     public (int Started, int Discarded) Speculations => (_speculationsStarted, _speculationsDiscarded);
+
+    /// <summary>Video frames dropped because the sink fell behind (<see cref="SessionOptions.DropVideoWhenSinkIsSlow"/>).</summary>
+    public long DroppedVideoFrames => Interlocked.Read(ref _droppedFrames);
 
     /// <summary>Where the face lies on the video canvas (null for audio-only sessions or before start).</summary>
     public SkiaSharp.SKRectI? FaceRect => _compositor?.FaceRect;
@@ -811,8 +815,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
         if (_speaking is null)
         {
             // The next committed turn in order; a speculative one never speaks before its floor decision.
-            while (_pending.Count > 0 && _pending[0].Cancelled)
+            while (_pending.Count > 0 && (_pending[0].Cancelled || _pending[0] is { WorkerDone: true, Ready.Count: 0 }))
             {
+                // Cancelled, or finished without anything to say (empty answer, every clause failed): the next
+                // turn must not wait behind it.
+                _pending[0].Settle(null, discard: false);
                 _pending.RemoveAt(0);
             }
 
@@ -876,6 +883,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
             if (!_output.Writer.TryWrite(item))
             {
                 item.Dispose();
+                Interlocked.Increment(ref _droppedFrames);
             }
 
             return;

@@ -185,7 +185,7 @@ internal static class EngineBench
         }
 
         await session.CompleteAsync();
-        return new SessionResult(response, floor, sink.Intervals, sink.Frames, 0, missed);
+        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed);
     }
 
     private static void Print(string what, List<double> values)

@@ -64,6 +64,24 @@ public sealed class SessionMediaTests(SessionFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Echo_of_nothing_or_unspeakable_text_does_not_hold_up_what_follows()
+    {
+        var sink = new CollectingSink();
+        await using var session = new ConversationSession(fixture.Resources, new SessionOptions { Mode = SessionMode.Echo, AudioOnly = true }, sink);
+        await session.StartAsync();
+        var driver = new SessionDriver(session, sink);
+        await session.SayAsync("");
+        await session.SayAsync("   \u0001 ");
+        await session.SayAsync("Hello there.");
+        await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(60), "the third echo");
+        await session.CompleteAsync();
+
+        output.WriteLine(SessionDriver.Describe(sink.Events));
+        Assert.Equal("Hello there.", Assert.Single(sink.Events, e => e.Type == T.Utterance).Text);
+        Assert.DoesNotContain(sink.Events, e => e.ErrorCode == "session.unexpected");
+    }
+
+    [Fact]
     public async Task Bad_input_becomes_an_error_event_and_the_face_keeps_moving()
     {
         var sink = new CollectingSink();
