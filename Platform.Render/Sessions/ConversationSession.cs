@@ -26,6 +26,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Client audio is consumed in slices this long, so video frames leave within 10 ms of their time.</summary>
+    private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Silence after overlapping user speech that did not barge in before the replica goes on.</summary>
     private static readonly TimeSpan ResumeAfter = TimeSpan.FromMilliseconds(400);
 
@@ -279,7 +282,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private async Task RunLoopAsync()
     {
         var format = _options.InputFormat;
-        var sliceBytes = Math.Max(format.BytesPerFrame, (int)(format.SampleRate * Tick.TotalSeconds) * Math.Max(1, format.BytesPerFrame));
+        var sliceBytes = Math.Max(format.BytesPerFrame, (int)(format.SampleRate * Slice.TotalSeconds) * Math.Max(1, format.BytesPerFrame));
         try
         {
             await foreach (var item in _input.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
@@ -446,6 +449,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         turn.Committed = true;
+        foreach (var held in turn.HeldErrors)
+        {
+            Error("llm." + Snake(held.Kind.ToString()), held.Message, turn.InferenceId, turn.TurnIdx);
+        }
+
+        turn.HeldErrors.Clear();
         turn.SpeechEnd = speechEnd;
         turn.FloorAt = _floorAt ?? e.At;
         turn.AsrFinalAt = _lastPause;
@@ -601,9 +610,19 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
                 break;
             case LlmError error:
-                if (!turn.Cancelled)
+                if (turn.Cancelled)
+                {
+                    break;
+                }
+
+                if (turn.Committed)
                 {
                     Error("llm." + Snake(error.Kind.ToString()), error.Message, turn.InferenceId, turn.TurnIdx);
+                }
+                else
+                {
+                    // A speculation's failure matters only if the user lets it speak.
+                    turn.HeldErrors.Add(error);
                 }
 
                 break;

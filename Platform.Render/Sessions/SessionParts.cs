@@ -73,6 +73,9 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
 
     public Queue<PlayingClause> Ready { get; } = new();
 
+    /// <summary>LLM errors of a speculation, published only if it is committed.</summary>
+    public List<Thinking.LlmError> HeldErrors { get; } = [];
+
     public List<string> SpokenClauses { get; } = [];
 
     public bool WorkerDone { get; set; }

@@ -211,9 +211,9 @@ internal static class EngineBench
 
         public async Task PushAsync(ConversationSession session, short[] audio)
         {
-            for (var i = 0; i < audio.Length; i += 320)
+            for (var i = 0; i < audio.Length; i += 160)
             {
-                var n = Math.Min(320, audio.Length - i);
+                var n = Math.Min(160, audio.Length - i);
                 var due = Pushed - _clock.Elapsed;
                 if (due > TimeSpan.Zero)
                 {
