@@ -302,6 +302,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
                         break;
                 }
             }
+
+            while (_overflow.TryDequeue(out var late))
+            {
+                await _output.Writer.WriteAsync(new EventOutputItem(late), _stop.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -942,7 +947,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
             e = fill(e);
         }
 
-        if (!_output.Writer.TryWrite(new EventOutputItem(e)))
+        if (_overflow.Count > 0 || !_output.Writer.TryWrite(new EventOutputItem(e)))
         {
             // Events are never dropped: the loop waits for the sink (rare: the queue is long).
             _overflow.Enqueue(e);
