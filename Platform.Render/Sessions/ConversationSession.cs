@@ -716,7 +716,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         var at = OutputPosition;
-        _animator.Interrupt(at);
+        if (!_paused)
+        {
+            // (When held, the mouth already stopped at the hold; moving the cut later would reopen it.)
+            _animator.Interrupt(at);
+        }
+
         var spoken = SpokenText(turn);
         SessionMetrics.Interrupted();
         Emit(SessionEventTypes.ReplicaInterrupted, turn.TurnIdx, turn.InferenceId, at, e => e with { Text = spoken, Duration = at - turn.StartedAt });

@@ -102,8 +102,10 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
             ? ChatScript.Reply(longAnswer).StallAfter(26) // the first sentence, then the stream hangs open: still streaming when the user cuts in
             : ChatScript.Reply("Of course, go ahead.");
         var sink = new CollectingSink();
-        await using var session = new ConversationSession(fixture.Resources, SessionDriver.SmallVideo(), sink, Llm(server), SessionDriver.FastLlm());
+        var options = new SessionOptions { Width = 320, Height = 180, DropVideoWhenSinkIsSlow = false };
+        await using var session = new ConversationSession(fixture.Resources, options, sink, Llm(server), SessionDriver.FastLlm());
         await session.StartAsync();
+        SessionDriver.MeasureMouth(session, sink, fixture.Face);
         var driver = new SessionDriver(session, sink);
 
         await driver.SilenceAsync(TimeSpan.FromMilliseconds(400));
@@ -130,6 +132,16 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         output.WriteLine($"last replica sample before the cut at {lastBefore.TotalMilliseconds:F0} ms ({(lastBefore - onset).TotalMilliseconds:F0} ms after onset)");
         Assert.True(lastBefore > onset - TimeSpan.FromMilliseconds(300), "the replica was audible just before the user spoke");
         Assert.True(lastBefore <= onset + TimeSpan.FromMilliseconds(150), $"replica audio went on {(lastBefore - onset).TotalMilliseconds:F0} ms after the user's onset");
+
+        // Mouth, from pixels: open while the replica spoke, back at rest (as in idle frames) from 150 ms + the
+        // animator's 100 ms release after the user's onset until the next answer.
+        var video = sink.Video;
+        var idle = video.Where(v => v.At < firstStart.At).Max(v => v.Mouth);
+        var talking = video.Where(v => v.At >= firstStart.At && v.At < onset).Max(v => v.Mouth);
+        var afterCut = video.Where(v => v.At >= onset + TimeSpan.FromMilliseconds(250) && v.At < secondStart.At).ToList();
+        output.WriteLine($"mouth dark pixels: idle max {idle}, talking max {talking}, after the cut max {afterCut.Max(v => v.Mouth)}");
+        Assert.True(talking > idle + 5, $"the mouth did not open while talking ({talking} vs idle {idle})");
+        Assert.All(afterCut, v => Assert.True(v.Mouth <= idle + 1, $"mouth still open at {v.At.TotalMilliseconds:F0} ms: {v.Mouth} dark pixels"));
 
         // The LLM request was aborted, and history keeps only what the user heard.
         var first = await server.WaitForRequestAsync(0, TimeSpan.FromSeconds(5));

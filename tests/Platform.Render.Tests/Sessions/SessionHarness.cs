@@ -191,6 +191,31 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
         Mode = o?.Mode ?? SessionMode.Conversation,
     };
 
+    /// <summary>Counts dark pixels (the open mouth's interior, Y &lt; 80) in the mouth's box on the canvas of every frame.</summary>
+    public static void MeasureMouth(ConversationSession session, CollectingSink sink, FaceAsset face)
+    {
+        var rect = session.FaceRect!.Value;
+        var framing = session.FaceFraming!;
+        var scale = rect.Width / (float)framing.Width;
+        var points = face.Model.MouthFill.Select(i => framing.ToPixel(face.Model.Reference[i]))
+            .Select(p => (X: rect.Left + p.X * scale, Y: rect.Top + p.Y * scale)).ToList();
+        var (x0, y0, x1, y1) = ((int)points.Min(p => p.X) - 2, (int)points.Min(p => p.Y) - 2, (int)Math.Ceiling(points.Max(p => p.X)) + 2, (int)Math.Ceiling(points.Max(p => p.Y)) + 2);
+        sink.MouthMeasure = frame =>
+        {
+            var y = frame.Y;
+            var dark = 0;
+            for (var row = y0; row < y1; row++)
+            {
+                for (var col = x0; col < x1; col++)
+                {
+                    dark += y[row * frame.Width + col] < 80 ? 1 : 0;
+                }
+            }
+
+            return dark;
+        };
+    }
+
     public static LlmOptions FastLlm() => new()
     {
         FirstTokenTimeout = TimeSpan.FromSeconds(10),

@@ -127,27 +127,7 @@ public sealed class SessionMediaTests(SessionFixture fixture, ITestOutputHelper 
         var options = new SessionOptions { Mode = SessionMode.Echo, Width = 320, Height = 180, DropVideoWhenSinkIsSlow = false };
         await using var session = new ConversationSession(fixture.Resources, options, sink);
         await session.StartAsync();
-        var rect = session.FaceRect!.Value;
-        var framing = session.FaceFraming!;
-        var scale = rect.Width / (float)framing.Width;
-        var points = fixture.Face.Model.MouthFill.Select(i => framing.ToPixel(fixture.Face.Model.Reference[i]))
-            .Select(p => (X: rect.Left + p.X * scale, Y: rect.Top + p.Y * scale)).ToList();
-        var (x0, y0, x1, y1) = ((int)points.Min(p => p.X) - 2, (int)points.Min(p => p.Y) - 2, (int)Math.Ceiling(points.Max(p => p.X)) + 2, (int)Math.Ceiling(points.Max(p => p.Y)) + 2);
-        sink.MouthMeasure = frame =>
-        {
-            var y = frame.Y;
-            // Dark pixels in the mouth box: the open mouth's interior (Y < 80 in BT.601 limited range).
-            var dark = 0;
-            for (var row = y0; row < y1; row++)
-            {
-                for (var col = x0; col < x1; col++)
-                {
-                    dark += y[row * frame.Width + col] < 80 ? 1 : 0;
-                }
-            }
-
-            return dark;
-        };
+        SessionDriver.MeasureMouth(session, sink, fixture.Face);
         var driver = new SessionDriver(session, sink);
         await driver.SilenceAsync(TimeSpan.FromMilliseconds(300));
         await session.SayAsync("Hello Bob. Are you OK? My mama made a banana pie. Go away, Papa.");
