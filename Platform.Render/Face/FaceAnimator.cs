@@ -53,6 +53,8 @@ public sealed class FaceAnimator
             clips.Sort((a, b) => a.MediaStart.CompareTo(b.MediaStart));
             if (cutAt is { } cut && clip.MediaStart.TotalSeconds >= cut)
             {
+                // Clips cut by an interruption stay cut: they must not come back with the next utterance.
+                clips.RemoveAll(c => c.MediaStart.TotalSeconds < cut);
                 cutAt = null;
             }
         }

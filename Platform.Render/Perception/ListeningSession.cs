@@ -65,6 +65,9 @@ public sealed class ListeningSession : IAsyncDisposable
     /// <summary>Set when the declared input format is unusable (then all input is ignored).</summary>
     public string? InputError => _input.Error;
 
+    /// <summary>Silero's speech probability for the latest 32 ms frame (before hysteresis: the earliest hint of speech).</summary>
+    public float SpeechProbability { get; private set; }
+
     /// <summary>Media time of the audio consumed so far.</summary>
     public TimeSpan Position => _position;
 
@@ -94,6 +97,7 @@ public sealed class ListeningSession : IAsyncDisposable
         var offset = 0;
         foreach (var frame in decisions)
         {
+            SpeechProbability = frame.Probability;
             var frameStartInChunk = (int)MediaTime.ToSamples(frame.FrameStart - _position, 16_000);
             var frameEndInChunk = Math.Clamp(frameStartInChunk + SileroVadModel.FrameLength, 0, pcm.Length);
             var audio = pcm[offset..frameEndInChunk];

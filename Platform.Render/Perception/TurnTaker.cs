@@ -52,6 +52,9 @@ public sealed class TurnTaker(TurnTakingOptions? options = null)
 
     public bool ReplicaSpeaking => _replicaSpeaking;
 
+    /// <summary>While the replica talks: when the user's overlapping speech began (null when the user is silent).</summary>
+    public TimeSpan? OverlapStart => _overlapStart;
+
     /// <summary>The latest partial or final transcript of the user's current turn.</summary>
     public void OnTranscript(string text) => _transcript = text.Trim();
 

@@ -1,0 +1,178 @@
+using Platform.Render.Audio;
+using Platform.Render.Face;
+using Platform.Render.Speech;
+
+namespace Platform.Render.Sessions;
+
+internal abstract record InputItem;
+
+internal sealed record AudioInputItem(byte[] Bytes) : InputItem;
+
+internal sealed record SayInputItem(string Text) : InputItem;
+
+internal abstract record OutputItem : IDisposable
+{
+    public virtual void Dispose()
+    {
+    }
+}
+
+internal sealed record VideoOutputItem(I420Frame Frame) : OutputItem
+{
+    public override void Dispose() => Frame.Dispose();
+}
+
+internal sealed record AudioOutputItem(PcmFrame Frame) : OutputItem
+{
+    public override void Dispose() => Frame.Dispose();
+}
+
+internal sealed record EventOutputItem(SessionEvent Event) : OutputItem;
+
+/// <summary>What the LLM/TTS runner of a turn hands to the loop.</summary>
+internal sealed record WorkerMessage(ReplicaTurn Turn, object Payload);
+
+internal sealed record Synthesized(int Index, string Text, SynthesisResult Result);
+
+internal sealed record WorkerFailed(string Code, string Message);
+
+internal sealed record WorkerDone;
+
+/// <summary>How a turn ended for the history: forgotten, or cut to what was spoken (null: all of it).</summary>
+internal sealed record TurnFate(string? Spoken, bool Discard);
+
+/// <summary>One replica answer (or echo). Fields are owned by the loop except the cancellation and the fate.</summary>
+internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input, bool isEcho)
+{
+    private readonly CancellationTokenSource _cts = new();
+    private readonly TaskCompletionSource<TurnFate> _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string InferenceId { get; } = inferenceId;
+
+    public int TurnIdx { get; } = turnIdx;
+
+    public string Input { get; } = input;
+
+    public bool IsEcho { get; } = isEcho;
+
+    public string? Model { get; set; }
+
+    public bool Speculative { get; init; }
+
+    public bool Committed { get; set; }
+
+    public Task Runner { get; set; } = Task.CompletedTask;
+
+    public CancellationToken Token => _cts.Token;
+
+    public bool Cancelled { get; private set; }
+
+    public TurnFate? Fate { get; private set; }
+
+    public Task<TurnFate> Settled => _settled.Task;
+
+    public Queue<PlayingClause> Ready { get; } = new();
+
+    /// <summary>LLM errors of a speculation, published only if it is committed.</summary>
+    public List<Thinking.LlmError> HeldErrors { get; } = [];
+
+    public List<string> SpokenClauses { get; } = [];
+
+    public bool WorkerDone { get; set; }
+
+    public bool Started { get; set; }
+
+    public TimeSpan StartedAt { get; set; }
+
+    // Metrics, media time.
+    public TimeSpan SpeechEnd { get; set; }
+
+    public TimeSpan? FloorAt { get; set; }
+
+    public TimeSpan? AsrFinalAt { get; set; }
+
+    public TimeSpan LlmStartMedia { get; init; }
+
+    public TimeSpan? FirstTokenElapsed { get; set; }
+
+    public TimeSpan? FirstClauseSeen { get; set; }
+
+    public TimeSpan? FirstAudioAt { get; set; }
+
+    public TimeSpan? FirstVoiceAt { get; set; }
+
+    public TimeSpan? FirstMouthAt { get; set; }
+
+    public bool MouthMeasured { get; set; }
+
+    /// <summary>Stops the runner (aborting the LLM request) and decides the history's fate.</summary>
+    public void Cancel(string? spoken, bool discard)
+    {
+        Cancelled = true;
+        Fate ??= new TurnFate(spoken, discard);
+        Settle(Fate.Spoken, Fate.Discard);
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Settle(string? spoken, bool discard)
+    {
+        Fate ??= new TurnFate(spoken, discard);
+        _settled.TrySetResult(Fate);
+    }
+}
+
+/// <summary>A synthesised clause being played: 48 kHz audio with a read position, and its visemes for the face.</summary>
+internal sealed class PlayingClause
+{
+    public PlayingClause(string text, SynthesisResult source)
+    {
+        Text = text;
+        Source = source;
+        Audio48 = source.SampleRate == AudioFormat.Output48k.SampleRate
+            ? source.Audio
+            : new Resampler(source.SampleRate, AudioFormat.Output48k.SampleRate).Process(source.Audio);
+        Cues = source.Phonemes.Count > 0
+            ? [.. source.Phonemes.Where(p => p.End > p.Start).Select(p => new VisemeCue(Face.Visemes.FromArpabet(p.Phone), p.Start.TotalSeconds, p.End.TotalSeconds))]
+            : [.. source.Visemes.Where(v => v.End > v.Start).Select(v => new VisemeCue(FromSpeech(v.Viseme), v.Start.TotalSeconds, v.End.TotalSeconds))];
+        var voiced = Cues.FirstOrDefault(c => c.Viseme != Face.Viseme.Silence);
+        FirstVoice = TimeSpan.FromSeconds(voiced == default ? 0 : voiced.Start);
+    }
+
+    public string Text { get; }
+
+    public SynthesisResult Source { get; }
+
+    public short[] Audio48 { get; }
+
+    public int Offset48 { get; set; }
+
+    public IReadOnlyList<VisemeCue> Cues { get; }
+
+    /// <summary>Where the first non-silent viseme starts in the clause.</summary>
+    public TimeSpan FirstVoice { get; }
+
+    public TimeSpan StartedAt { get; set; }
+
+    private static Face.Viseme FromSpeech(Speech.Viseme v) => v switch
+    {
+        Speech.Viseme.PP => Face.Viseme.MBP,
+        Speech.Viseme.FF => Face.Viseme.FV,
+        Speech.Viseme.TH => Face.Viseme.TH,
+        Speech.Viseme.DD or Speech.Viseme.SS or Speech.Viseme.NN => Face.Viseme.SZ,
+        Speech.Viseme.KK => Face.Viseme.KG,
+        Speech.Viseme.CH => Face.Viseme.SH,
+        Speech.Viseme.RR => Face.Viseme.R,
+        Speech.Viseme.AA => Face.Viseme.AA,
+        Speech.Viseme.E => Face.Viseme.EH,
+        Speech.Viseme.IH => Face.Viseme.IY,
+        Speech.Viseme.OH => Face.Viseme.OW,
+        Speech.Viseme.OU => Face.Viseme.UW,
+        _ => Face.Viseme.Silence,
+    };
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Platform.Render.Audio;
+using Platform.Render.Face;
+using Platform.Render.Perception;
+using Platform.Render.Sessions;
+using Platform.Render.Speech.Flite;
+using Platform.Render.Speech.PocketSphinx;
+using Platform.Render.Thinking;
+using Platform.Testing.OpenAi;
+
+namespace Platform.Bench.Engine;
+
+internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height)
+{
+    public static EngineBenchOptions Parse(string[] args)
+    {
+        int Get(string name, int fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+        }
+
+        return new EngineBenchOptions(Get("--sessions", 4), Get("--turns", 4), Get("--width", 1280), Get("--height", 720));
+    }
+}
+
+/// <summary>
+/// Plays a scripted conversation (Flite user turns, some with a pause mid-sentence) into N concurrent sessions in
+/// real time against the local OpenAI-compatible server (first token 200 ms, then 30 tokens/s), and prints latency
+/// percentiles from the ground-truth end of speech, frame intervals, CPU per session and peak memory.
+/// </summary>
+internal static class EngineBench
+{
+    private static readonly (string First, string? Then)[] Script =
+    [
+        ("What time does the next train leave?", null),
+        ("I would like to book a table for two", "at eight tonight please."),
+        ("Is there a pharmacy near the station?", null),
+        ("Could you tell me about the museum", "and when it opens tomorrow?"),
+        ("Thank you very much for your help.", null),
+        ("Where can I buy a ticket?", null),
+    ];
+
+    private const string Answer = "Sure, I can help with that. The next one leaves in ten minutes from platform two. Would you like anything else?";
+
+    public static async Task<int> RunAsync(EngineBenchOptions options)
+    {
+        if (!FliteSynthesizer.IsAvailable(out var flite) || !PocketSphinxRecognizer.IsAvailable(out flite))
+        {
+            Console.Error.WriteLine($"speech stack missing: {flite}");
+            return 2;
+        }
+
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 4 * options.Sessions + 8), io);
+        var serverOptions = OpenAiChatServerOptions.Benchmark();
+        serverOptions.Responder = _ => ChatScript.Reply(Answer);
+        await using var server = await OpenAiChatServer.StartAsync(serverOptions);
+        using var vad = new SileroVadModel();
+        using var recognizer = new PocketSphinxRecognizer();
+        using var synthesizer = new FliteSynthesizer();
+        using var face = FaceAsset.Create(StockLooks.Anna);
+        var resources = new SessionResources(vad, recognizer, synthesizer, face);
+
+        // User speech, made before the clock starts: (audio, ground-truth end of speech within it).
+        using var userVoice = new FliteSynthesizer("rms");
+        var turns = Enumerable.Range(0, options.Turns).Select(i => MakeTurn(userVoice, Script[i % Script.Length])).ToList();
+        Console.WriteLine($"{options.Sessions} session(s) × {options.Turns} turns at {options.Width}×{options.Height} 30 fps, LLM: first token 200 ms then 30 tokens/s");
+
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, options.Sessions).Select(i => RunSessionAsync(i, resources, server, options, turns)));
+        wall.Stop();
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+
+        var response = results.SelectMany(r => r.Response).ToList();
+        var floor = results.SelectMany(r => r.Floor).ToList();
+        var intervals = results.SelectMany(r => r.FrameIntervals).ToList();
+        var missed = results.Sum(r => r.MissedTurns);
+        Console.WriteLine($"turns answered: {response.Count} of {options.Sessions * options.Turns}{(missed > 0 ? $" ({missed} unanswered)" : "")}");
+        Print("response latency (end of speech → first replica audio)", response);
+        Print("floor decision (end of speech → floor)", floor);
+        Print("frame interval (wall clock at the sink)", intervals);
+        Console.WriteLine($"frames: {results.Sum(r => r.Frames)}, dropped: {results.Sum(r => r.Dropped)}");
+        Console.WriteLine($"CPU per session: {cpu.TotalSeconds / wall.Elapsed.TotalSeconds / options.Sessions * 100:F0}% of one core (wall {wall.Elapsed.TotalSeconds:F1} s, {Environment.ProcessorCount} cores)");
+        Console.WriteLine($"peak memory: {process.PeakWorkingSet64 / (1024 * 1024)} MiB");
+        return 0;
+    }
+
+    private static (short[] Audio, TimeSpan SpeechEnd) MakeTurn(FliteSynthesizer voice, (string First, string? Then) line)
+    {
+        short[] Say(string text)
+        {
+            var r = voice.Synthesize(text);
+            return r.SampleRate == 16_000 ? r.Audio : new Resampler(r.SampleRate, 16_000).Process(r.Audio);
+        }
+
+        var first = Trim(Say(line.First));
+        var parts = new List<short> { };
+        parts.AddRange(first);
+        if (line.Then is { } rest)
+        {
+            parts.AddRange(new short[(int)(0.45 * 16_000)]); // a pause mid-sentence
+            parts.AddRange(Trim(Say(rest)));
+        }
+
+        var end = MediaTime.FromSamples(parts.Count, 16_000);
+        parts.AddRange(new short[16_000 / 5]);
+        return ([.. parts], end);
+    }
+
+    /// <summary>Cuts leading and trailing silence so the ground-truth end is the last loud 10 ms.</summary>
+    private static short[] Trim(short[] s)
+    {
+        const int w = 160;
+        int first = -1, last = -1;
+        for (var i = 0; i + w <= s.Length; i += w)
+        {
+            double sum = 0;
+            for (var j = i; j < i + w; j++)
+            {
+                sum += (double)s[j] * s[j];
+            }
+
+            if (Math.Sqrt(sum / w) > 300)
+            {
+                if (first < 0)
+                {
+                    first = i;
+                }
+
+                last = i + w;
+            }
+        }
+
+        return first < 0 ? s : s[first..last];
+    }
+
+    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns);
+
+    private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
+    {
+        var sink = new BenchSink();
+        var sessionOptions = new SessionOptions { Width = options.Width, Height = options.Height, Seed = index + 1 };
+        await using var session = new ConversationSession(resources, sessionOptions, sink,
+            new LlmSettings("bench-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-bench"));
+        await session.StartAsync();
+        var pacer = new Pacer();
+        var response = new List<double>();
+        var floor = new List<double>();
+        var missed = 0;
+        await pacer.PushAsync(session, new short[16_000 * (1 + index % 2) / 2]);
+        foreach (var (audio, end) in turns)
+        {
+            var start = pacer.Pushed;
+            var answered = sink.Count(SessionEventTypes.ReplicaStoppedSpeaking);
+            await pacer.PushAsync(session, audio);
+            var truthEnd = start + end;
+            var waited = TimeSpan.Zero;
+            while (sink.Count(SessionEventTypes.ReplicaStoppedSpeaking) == answered && waited < TimeSpan.FromSeconds(15))
+            {
+                await pacer.PushAsync(session, new short[320]);
+                waited += TimeSpan.FromMilliseconds(20);
+            }
+
+            var replicaStart = sink.Events.LastOrDefault(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.At > truthEnd);
+            if (replicaStart is null)
+            {
+                missed++;
+            }
+            else
+            {
+                response.Add((replicaStart.At - truthEnd).TotalMilliseconds);
+                var m = session.Metrics.LastOrDefault(x => x.InferenceId == replicaStart.InferenceId);
+                if (m?.FloorDecision is { } f)
+                {
+                    floor.Add((m.UserSpeechEnd + f - truthEnd).TotalMilliseconds);
+                }
+            }
+
+            await pacer.PushAsync(session, new short[16_000]);
+        }
+
+        await session.CompleteAsync();
+        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed);
+    }
+
+    private static void Print(string what, List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            Console.WriteLine($"{what}: no samples");
+            return;
+        }
+
+        values.Sort();
+        double P(double q) => values[Math.Clamp((int)Math.Ceiling(q * values.Count) - 1, 0, values.Count - 1)];
+        Console.WriteLine($"{what}: p50 {P(0.5):F0} ms, p95 {P(0.95):F0} ms, p99 {P(0.99):F0} ms, max {values[^1]:F0} ms (n = {values.Count})");
+    }
+
+    /// <summary>Pushes 20 ms chunks at the pace of the wall clock, as a client's microphone would.</summary>
+    private sealed class Pacer
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _samples;
+
+        public TimeSpan Pushed => MediaTime.FromSamples(_samples, 16_000);
+
+        public async Task PushAsync(ConversationSession session, short[] audio)
+        {
+            for (var i = 0; i < audio.Length; i += 160)
+            {
+                var n = Math.Min(160, audio.Length - i);
+                var due = Pushed - _clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
+
+                await session.PushAudioAsync(audio.AsMemory(i, n));
+                _samples += n;
+            }
+        }
+    }
+
+    private sealed class BenchSink : IMediaSink
+    {
+        private readonly ConcurrentQueue<SessionEvent> _events = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan? _last;
+
+        public List<double> Intervals { get; } = [];
+
+        public int Frames { get; private set; }
+
+        public IReadOnlyList<SessionEvent> Events => [.. _events];
+
+        public int Count(string type) => _events.Count(e => e.Type == type);
+
+        public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
+        {
+            var now = _clock.Elapsed;
+            if (_last is { } last)
+            {
+                Intervals.Add((now - last).TotalMilliseconds);
+            }
+
+            _last = now;
+            Frames++;
+            frame.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
+        {
+            frame.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
+        {
+            _events.Enqueue(sessionEvent);
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using Platform.Render.Audio;
+using Platform.Render.Face;
+using Platform.Render.Sessions;
+using Platform.Render.Speech.Flite;
+using Platform.Render.Speech.PocketSphinx;
+using Platform.Render.Tests.Perception;
+using Platform.Render.Thinking;
+
+namespace Platform.Render.Tests.Sessions;
+
+/// <summary>Shared engines for the session tests: VAD, ASR, the avatar's Flite voice and a small face asset.</summary>
+public sealed class SessionFixture : IDisposable
+{
+    public SessionFixture()
+    {
+        // The tests push audio as fast as the CPU allows: two busy loops must not starve the LLM/TTS continuations.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
+        Vad = new VadFixture();
+        Recognizer = new PocketSphinxRecognizer();
+        Synthesizer = new FliteSynthesizer();
+        Face = FaceAsset.Create(StockLooks.Anna, atlasSize: 256);
+    }
+
+    public VadFixture Vad { get; }
+
+    public PocketSphinxRecognizer Recognizer { get; }
+
+    public FliteSynthesizer Synthesizer { get; }
+
+    public FaceAsset Face { get; }
+
+    public SessionResources Resources => new(Vad.Model, Recognizer, Synthesizer, Face);
+
+    public void Dispose()
+    {
+        Face.Dispose();
+        Synthesizer.Dispose();
+        Recognizer.Dispose();
+        Vad.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SessionCollection : ICollectionFixture<SessionFixture>
+{
+    public const string Name = "sessions";
+}
+
+/// <summary>What the sink saw. Video frames are kept as a hash, the mouth's dark-pixel count and the timestamp.</summary>
+internal sealed class CollectingSink : IMediaSink
+{
+    private readonly ConcurrentQueue<SessionEvent> _events = new();
+    private readonly List<(TimeSpan At, short[] Samples)> _audio = [];
+    private readonly List<VideoRecord> _video = [];
+    private readonly Lock _gate = new();
+
+    public Func<I420Frame, double>? MouthMeasure { get; set; }
+
+    public IReadOnlyList<SessionEvent> Events => [.. _events];
+
+    public List<(TimeSpan At, short[] Samples)> Audio
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _audio];
+            }
+        }
+    }
+
+    public List<VideoRecord> Video
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _video];
+            }
+        }
+    }
+
+    public bool Has(string type) => _events.Any(e => e.Type == type);
+
+    public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(frame.Data);
+        var record = new VideoRecord(frame.Timestamp, hash.ToHashCode(), MouthMeasure?.Invoke(frame) ?? 0, frame.Width, frame.Height);
+        frame.Dispose();
+        lock (_gate)
+        {
+            _video.Add(record);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
+    {
+        var copy = frame.Samples.ToArray();
+        var at = frame.Timestamp;
+        frame.Dispose();
+        lock (_gate)
+        {
+            _audio.Add((at, copy));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
+    {
+        _events.Enqueue(sessionEvent);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Media times of 48 kHz samples louder than <paramref name="threshold"/>.</summary>
+    public IEnumerable<TimeSpan> LoudAt(short threshold = 300) =>
+        Audio.SelectMany(a => a.Samples.Select((s, i) => (s, i)).Where(x => Math.Abs((int)x.s) > threshold)
+            .Select(x => a.At + MediaTime.FromSamples(x.i, 48_000)));
+}
+
+internal sealed record VideoRecord(TimeSpan At, int Hash, double Mouth, int Width, int Height);
+
+/// <summary>Drives a session in media time, as fast as the CPU allows: 20 ms chunks of 16 kHz user audio.</summary>
+internal sealed class SessionDriver(ConversationSession session, CollectingSink sink)
+{
+    /// <summary>Guards against hangs only (real time); assertions are in media time.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(40);
+
+    private const int Chunk = 320;
+
+    public long PushedSamples { get; private set; }
+
+    public TimeSpan Pushed => MediaTime.FromSamples(PushedSamples, 16_000);
+
+    public ConversationSession Session => session;
+
+    public CollectingSink Sink => sink;
+
+    public async Task PushAsync(short[] audio)
+    {
+        for (var i = 0; i < audio.Length; i += Chunk)
+        {
+            var n = Math.Min(Chunk, audio.Length - i);
+            await session.PushAudioAsync(audio.AsMemory(i, n));
+            PushedSamples += n;
+        }
+    }
+
+    /// <summary>Pushes silence until <paramref name="done"/> holds, at most <paramref name="maxMedia"/> of it.</summary>
+    public async Task SilenceUntilAsync(Func<bool> done, TimeSpan maxMedia, string what)
+    {
+        var chunk = new short[Chunk];
+        var limit = PushedSamples + MediaTime.ToSamples(maxMedia, 16_000);
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!done())
+        {
+            if (PushedSamples >= limit)
+            {
+                // Let the loop catch up with what was pushed before giving up.
+                var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while (!done() && session.Clock < Pushed - TimeSpan.FromMilliseconds(40) && DateTime.UtcNow < waitUntil)
+                {
+                    await Task.Delay(10);
+                }
+
+                Assert.True(done(), $"{what} did not happen within {maxMedia.TotalSeconds:F1} s of media time; events: {Describe(sink.Events)}");
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{what}: no progress within {Deadline} of real time (clock {session.Clock}); events: {Describe(sink.Events)}");
+            await session.PushAudioAsync(chunk);
+            PushedSamples += Chunk;
+        }
+    }
+
+    public async Task SilenceAsync(TimeSpan duration) => await PushAsync(new short[MediaTime.ToSamples(duration, 16_000)]);
+
+    public static string Describe(IEnumerable<SessionEvent> events) =>
+        string.Join(" | ", events.Select(e => $"{e.Seq}:{e.Type}@{e.At.TotalMilliseconds:F0}{(e.Text is null ? "" : $" '{e.Text}'")}{(e.ErrorCode is null ? "" : $" [{e.ErrorCode}]")}"));
+
+    public static SessionOptions SmallVideo(SessionOptions? o = null) => new()
+    {
+        Width = 128,
+        Height = 72,
+        DropVideoWhenSinkIsSlow = false,
+        Mode = o?.Mode ?? SessionMode.Conversation,
+    };
+
+    /// <summary>Counts dark pixels (the open mouth's interior, Y &lt; 80) in the mouth's box on the canvas of every frame.</summary>
+    public static void MeasureMouth(ConversationSession session, CollectingSink sink, FaceAsset face)
+    {
+        var rect = session.FaceRect!.Value;
+        var framing = session.FaceFraming!;
+        var scale = rect.Width / (float)framing.Width;
+        var points = face.Model.MouthFill.Select(i => framing.ToPixel(face.Model.Reference[i]))
+            .Select(p => (X: rect.Left + p.X * scale, Y: rect.Top + p.Y * scale)).ToList();
+        var (x0, y0, x1, y1) = ((int)points.Min(p => p.X) - 2, (int)points.Min(p => p.Y) - 2, (int)Math.Ceiling(points.Max(p => p.X)) + 2, (int)Math.Ceiling(points.Max(p => p.Y)) + 2);
+        sink.MouthMeasure = frame =>
+        {
+            var y = frame.Y;
+            var dark = 0;
+            for (var row = y0; row < y1; row++)
+            {
+                for (var col = x0; col < x1; col++)
+                {
+                    dark += y[row * frame.Width + col] < 80 ? 1 : 0;
+                }
+            }
+
+            return dark;
+        };
+    }
+
+    public static LlmOptions FastLlm() => new()
+    {
+        FirstTokenTimeout = TimeSpan.FromSeconds(10),
+        StallTimeout = TimeSpan.FromSeconds(10),
+    };
+}
