@@ -55,4 +55,41 @@ public sealed class ConversationFailoverTests
         var tenantInfo = await grains.GetGrain<ITenantGrain>(tenant.ToGrainKey()).GetAsync();
         Assert.Equal(0, tenantInfo!.ActiveConversations);
     }
+
+    [Fact]
+    public async Task A_conversation_ends_on_time_after_its_only_silo_restarts()
+    {
+        await using var cluster = await PlatformCluster.StartAsync();
+        var grains = cluster.Client;
+        var tenant = TenantId.New();
+        await grains.GetGrain<ITenantGrain>(tenant.ToGrainKey()).CreateAsync("T", TenantPlan.Default);
+        var persona = PersonaId.New(tenant);
+        var replica = new ReplicaId(tenant, StockReplica.All[1].LocalId);
+        Assert.True((await grains.GetGrain<IPersonaGrain>(persona.ToGrainKey()).CreateAsync($$"""{"system_prompt":"x","default_replica_id":"{{replica.Local}}"}""")).IsOk);
+        var id = ConversationId.New(tenant);
+        Assert.True((await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).CreateAsync($$"""{"persona_id":"{{persona.Local}}","properties":{"participant_left_timeout":30} }""")).IsOk);
+        await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).JoinedAsync(PresenceRole.Participant, "u");
+        await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).LeftAsync(PresenceRole.Participant, "u");
+        var leftAt = cluster.Time.GetUtcNow();
+
+        // The activation, its timer and everything in memory go away; only PostgreSQL remembers the deadline.
+        await cluster.RestartSiloAsync(cluster.Silos[0]);
+        cluster.Time.Advance(TimeSpan.FromSeconds(30));
+        ConversationInfo? info = null;
+        await PlatformCluster.WaitUntilAsync(async () =>
+        {
+            cluster.Time.Advance(TimeSpan.FromSeconds(1)); // the new silo's sweeper ticks on the logical clock
+            try
+            {
+                info = await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).GetAsync(false);
+            }
+            catch (OrleansException)
+            {
+                return false; // the client is still reconnecting to the new silo's gateway
+            }
+            return info!.Status == ConversationStatus.Ended;
+        }, TimeSpan.FromSeconds(30), "the conversation ending after the restart");
+        Assert.Equal(ShutdownReasons.ParticipantLeftTimeout, info!.ShutdownReason);
+        Assert.Equal(leftAt.AddSeconds(30), info.EndedAt);
+    }
 }
