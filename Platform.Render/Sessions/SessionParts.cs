@@ -139,7 +139,7 @@ internal sealed class PlayingClause
             : new Resampler(source.SampleRate, AudioFormat.Output48k.SampleRate).Process(source.Audio);
         Cues = source.Phonemes.Count > 0
             ? [.. source.Phonemes.Where(p => p.End > p.Start).Select(p => new VisemeCue(Face.Visemes.FromArpabet(p.Phone), p.Start.TotalSeconds, p.End.TotalSeconds))]
-            : [.. source.Visemes.Where(v => v.End > v.Start).Select(v => new VisemeCue(FromSpeech(v.Viseme), v.Start.TotalSeconds, v.End.TotalSeconds))];
+            : [.. source.Visemes.Where(v => v.End > v.Start).Select(v => new VisemeCue(v.Viseme, v.Start.TotalSeconds, v.End.TotalSeconds))];
         var voiced = Cues.FirstOrDefault(c => c.Viseme != Face.Viseme.Silence);
         FirstVoice = TimeSpan.FromSeconds(voiced == default ? 0 : voiced.Start);
     }
@@ -158,21 +158,4 @@ internal sealed class PlayingClause
     public TimeSpan FirstVoice { get; }
 
     public TimeSpan StartedAt { get; set; }
-
-    private static Face.Viseme FromSpeech(Speech.Viseme v) => v switch
-    {
-        Speech.Viseme.PP => Face.Viseme.MBP,
-        Speech.Viseme.FF => Face.Viseme.FV,
-        Speech.Viseme.TH => Face.Viseme.TH,
-        Speech.Viseme.DD or Speech.Viseme.SS or Speech.Viseme.NN => Face.Viseme.SZ,
-        Speech.Viseme.KK => Face.Viseme.KG,
-        Speech.Viseme.CH => Face.Viseme.SH,
-        Speech.Viseme.RR => Face.Viseme.R,
-        Speech.Viseme.AA => Face.Viseme.AA,
-        Speech.Viseme.E => Face.Viseme.EH,
-        Speech.Viseme.IH => Face.Viseme.IY,
-        Speech.Viseme.OH => Face.Viseme.OW,
-        Speech.Viseme.OU => Face.Viseme.UW,
-        _ => Face.Viseme.Silence,
-    };
 }

@@ -1,3 +1,4 @@
+using Platform.Render.Face;
 namespace Platform.Render.Speech;
 
 /// <summary>
@@ -49,11 +50,11 @@ public static class EnvelopeVisemes
             else
             {
                 opening = (float)Math.Clamp(Math.Log(rms[w] / silenceFloor) / Math.Log(loud / silenceFloor), 0.05, 1);
-                v = zcr[w] > 0.25 && opening < 0.7 ? Viseme.SS
+                v = zcr[w] > 0.25 && opening < 0.7 ? Viseme.SZ
                     : opening > 0.75 ? Viseme.AA
-                    : opening > 0.5 ? Viseme.E
-                    : opening > 0.3 ? Viseme.IH
-                    : Viseme.NN;
+                    : opening > 0.5 ? Viseme.EH
+                    : opening > 0.3 ? Viseme.IY
+                    : Viseme.L;
             }
             if (result.Count > 0 && result[^1].Viseme == v)
                 result[^1] = result[^1] with { End = end, Weight = Math.Max(result[^1].Weight, opening) };

@@ -1,3 +1,4 @@
+using Platform.Render.Face;
 using Platform.Render.Audio;
 
 namespace Platform.Render.Speech;

@@ -1,3 +1,4 @@
+using Platform.Render.Face;
 using Platform.Render.Speech;
 using Platform.Render.Speech.Flite;
 using Xunit.Abstractions;
@@ -36,23 +37,23 @@ public sealed class FliteTtsTests(ITestOutputHelper output)
         Assert.Equal(timelineEnd, result.Visemes[^1].End);
         Assert.Equal(Viseme.Silence, result.Visemes[0].Viseme);
         Assert.Equal(Viseme.Silence, result.Visemes[^1].Viseme);
-        Assert.Contains(result.Visemes, v => v.Viseme is Viseme.AA or Viseme.E or Viseme.OH or Viseme.IH);
+        Assert.Contains(result.Visemes, v => v.Viseme is Viseme.AA or Viseme.EH or Viseme.OW or Viseme.IY);
 
         // The audio is quiet where the timeline says pause and loud in the middle of a vowel.
-        var vowel = result.Visemes.Where(v => v.Viseme is Viseme.AA or Viseme.E or Viseme.OH).MaxBy(v => v.End - v.Start)!;
+        var vowel = result.Visemes.Where(v => v.Viseme is Viseme.AA or Viseme.EH or Viseme.OW).MaxBy(v => v.End - v.Start)!;
         Assert.True(Rms(result, vowel.Start, vowel.End) > 10 * Rms(result, TimeSpan.Zero, result.Visemes[0].End) + 1e-4);
     }
 
     [Fact]
     public void Phones_map_to_the_visemes_a_lip_reader_expects()
     {
-        Assert.Equal(Viseme.PP, PhonemeVisemes.For("m"));
-        Assert.Equal(Viseme.PP, PhonemeVisemes.For("b"));
-        Assert.Equal(Viseme.FF, PhonemeVisemes.For("v"));
+        Assert.Equal(Viseme.MBP, PhonemeVisemes.For("m"));
+        Assert.Equal(Viseme.MBP, PhonemeVisemes.For("b"));
+        Assert.Equal(Viseme.FV, PhonemeVisemes.For("v"));
         Assert.Equal(Viseme.AA, PhonemeVisemes.For("aa1"));
-        Assert.Equal(Viseme.OU, PhonemeVisemes.For("uw"));
+        Assert.Equal(Viseme.UW, PhonemeVisemes.For("uw"));
         Assert.Equal(Viseme.Silence, PhonemeVisemes.For("pau"));
-        Assert.Equal(0f, PhonemeVisemes.Opening(Viseme.PP));
+        Assert.Equal(0f, PhonemeVisemes.Opening(Viseme.MBP));
         Assert.Equal(1f, PhonemeVisemes.Opening(Viseme.AA));
     }
 

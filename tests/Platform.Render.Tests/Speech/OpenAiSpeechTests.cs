@@ -1,3 +1,4 @@
+using Platform.Render.Face;
 using Platform.Render.Speech;
 using Platform.Render.Speech.OpenAi;
 
