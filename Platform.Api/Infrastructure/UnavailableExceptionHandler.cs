@@ -19,7 +19,7 @@ public sealed partial class UnavailableExceptionHandler(IProblemDetailsService p
                 status = bad.StatusCode;
                 detail = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"The body is larger than the limit of {JsonBody.MaxBytes} bytes." : "The request is malformed.";
                 break;
-            case OrleansException or TimeoutException or Npgsql.NpgsqlException or SiloUnavailableException:
+            case OrleansException or TimeoutException or Npgsql.NpgsqlException:
                 status = StatusCodes.Status503ServiceUnavailable;
                 detail = "The service is temporarily unavailable; retry shortly.";
                 http.Response.Headers.RetryAfter = "2";

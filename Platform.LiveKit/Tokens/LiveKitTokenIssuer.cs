@@ -42,15 +42,7 @@ public sealed class LiveKitTokenIssuer
             Name = displayName,
             Kind = TokenKinds.Standard,
             Metadata = metadata,
-            Video = new VideoGrant
-            {
-                RoomJoin = true,
-                Room = room,
-                CanPublish = true,
-                CanPublishSources = CameraAndMicrophone,
-                CanSubscribe = true,
-                CanPublishData = true,
-            },
+            Video = ParticipantGrant(room),
         }, lifetime);
     }
 
@@ -73,18 +65,20 @@ public sealed class LiveKitTokenIssuer
             Attributes = string.IsNullOrEmpty(publishOnBehalfOf)
                 ? null
                 : new Dictionary<string, string> { [AgentAttributes.PublishOnBehalf] = publishOnBehalfOf },
-            Video = new VideoGrant
-            {
-                RoomJoin = true,
-                Room = room,
-                CanPublish = true,
-                CanPublishSources = CameraAndMicrophone,
-                CanSubscribe = true,
-                CanPublishData = true,
-                Agent = true,
-            },
+            Video = ParticipantGrant(room) with { Agent = true },
         }, lifetime);
     }
+
+    /// <summary>What a call participant may do: join the room, publish camera and microphone only, subscribe, send data.</summary>
+    private static VideoGrant ParticipantGrant(string room) => new()
+    {
+        RoomJoin = true,
+        Room = room,
+        CanPublish = true,
+        CanPublishSources = CameraAndMicrophone,
+        CanSubscribe = true,
+        CanPublishData = true,
+    };
 
     /// <summary>A short-lived server token carrying only <paramref name="grant"/> (see <see cref="VideoGrant.ForRoomAdmin"/>).</summary>
     public string CreateAdminToken(VideoGrant grant, TimeSpan? lifetime = null)

@@ -185,11 +185,7 @@ internal sealed partial class ConversationGrain(
             return WithUserToken(Info());
         }
         var events = await database.ReadEventsAsync(Id);
-        var transcript = events.Where(e => e.EventType == "conversation.utterance")
-            .Select(e => (Props: JsonNode.Parse(e.PropertiesJson) as JsonObject, e.Timestamp))
-            .Select(u => new TranscriptLine(Json.Str(u.Props, "role") ?? "user", Json.Str(u.Props, "speech") ?? "", u.Timestamp))
-            .ToList();
-        return WithUserToken(Info()) with { Events = events, Transcript = transcript };
+        return WithUserToken(Info()) with { Events = events, Transcript = Transcript(events) };
     }
 
     public async Task<Result<ConversationInfo>> EndAsync(string reason)
@@ -340,9 +336,8 @@ internal sealed partial class ConversationGrain(
         {
             S.Presence.LastParticipantLeftAt = at;
         }
-        var transcript = new JsonArray([.. (await database.ReadEventsAsync(Id)).Where(e => e.EventType == "conversation.utterance")
-            .Select(e => JsonNode.Parse(e.PropertiesJson) as JsonObject)
-            .Select(p => (JsonNode)new JsonObject { ["role"] = Json.Str(p, "role"), ["content"] = Json.Str(p, "speech") })]);
+        var transcript = new JsonArray([.. Transcript(await database.ReadEventsAsync(Id))
+            .Select(t => (JsonNode)new JsonObject { ["role"] = t.Role, ["content"] = t.Content })]);
         await SaveAsync([
             NewEvent("system.shutdown", "system", new JsonObject { ["shutdown_reason"] = reason }, at),
             NewEvent("application.transcription_ready", "application", new JsonObject { ["transcript"] = transcript }, at),
@@ -353,6 +348,12 @@ internal sealed partial class ConversationGrain(
         _deadlineTimer = null;
         LogEnded(Id.ToGrainKey(), reason);
     }
+
+    /// <summary>The transcript: the conversation's utterance events, in order.</summary>
+    private static List<TranscriptLine> Transcript(IReadOnlyList<ConversationEvent> events) =>
+        [.. events.Where(e => e.EventType == "conversation.utterance")
+            .Select(e => (Props: JsonNode.Parse(e.PropertiesJson) as JsonObject, e.Timestamp))
+            .Select(u => new TranscriptLine(Json.Str(u.Props, "role") ?? "user", Json.Str(u.Props, "speech") ?? "", u.Timestamp))];
 
     private ConversationEvent NewEvent(string type, string messageType, JsonObject properties, DateTimeOffset? at = null) =>
         new(S.NextSeq++, type, messageType, at ?? time.GetUtcNow(), properties.ToJsonString());

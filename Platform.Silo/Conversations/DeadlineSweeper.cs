@@ -8,41 +8,30 @@ namespace Platform.Silo.Conversations;
 /// PostgreSQL for live conversations whose next limit has passed and pokes their grains, which decide. Because it reads
 /// the database, it also ends conversations whose silo died or restarted. Every silo runs one; a duplicate poke is harmless.
 /// </summary>
-internal sealed partial class DeadlineSweeper(AppDatabase database, IGrainFactory grains, TimeProvider time, ILogger<DeadlineSweeper> logger)
-    : BackgroundService
+internal sealed class DeadlineSweeper(AppDatabase database, IGrainFactory grains, TimeProvider time, ILogger<DeadlineSweeper> logger)
+    : PeriodicService(time, logger)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PrunePeriod = TimeSpan.FromHours(1);
+    private TimeSpan _sincePrune;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Period => SweepPeriod;
+
+    protected override async Task RunPassAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Period, time);
-        var sincePrune = TimeSpan.Zero;
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        await SweepOnceAsync();
+        _sincePrune += SweepPeriod;
+        if (_sincePrune >= PrunePeriod)
         {
-            try
-            {
-                await SweepOnceAsync();
-                sincePrune += Period;
-                if (sincePrune >= TimeSpan.FromHours(1))
-                {
-                    sincePrune = TimeSpan.Zero;
-                    await database.PruneIdempotencyAsync(time.GetUtcNow() - IdempotentCreateGrain.Retention);
-                }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogSweepFailed(e);
-            }
+            _sincePrune = TimeSpan.Zero;
+            await database.PruneIdempotencyAsync(Time.GetUtcNow() - IdempotentCreateGrain.Retention);
         }
     }
 
     public async Task<int> SweepOnceAsync()
     {
-        var overdue = await database.OverdueConversationsAsync(time.GetUtcNow(), 500);
+        var overdue = await database.OverdueConversationsAsync(Time.GetUtcNow(), 500);
         await Task.WhenAll(overdue.Select(id => grains.GetGrain<IConversationGrain>(id.ToGrainKey()).EnforceLimitsAsync()));
         return overdue.Count;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deadline sweep failed; retrying next period")]
-    private partial void LogSweepFailed(Exception e);
 }

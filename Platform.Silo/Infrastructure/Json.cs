@@ -34,12 +34,4 @@ internal static class Json
         }
         return node;
     }
-
-    public static string Serialize(object value) => JsonSerializer.Serialize(value, Options);
-
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
 }

@@ -1,39 +1,26 @@
 using Platform.Contracts;
 using Platform.LiveKit;
+using Platform.Silo.Infrastructure;
 
 namespace Platform.Silo.LiveKit;
 
 /// <summary>
-/// Finds LiveKit rooms that outlived their conversation and deletes them: every <see cref="Period"/> (on the silo's
+/// Finds LiveKit rooms that outlived their conversation and deletes them: every <see cref="SweepPeriod"/> (on the silo's
 /// TimeProvider) it lists the rooms (ListRooms) and deletes each room of ours whose conversation has ended or does not
 /// exist. It retries the deletes done in the background when a conversation ends. A room being created belongs to a
 /// conversation grain in the middle of its create call; the grain answers the sweep's question only after that call,
 /// so a new room is never taken for an orphan. Every silo runs one; a duplicate delete is harmless.
 /// </summary>
 public sealed partial class LiveKitRoomSweeper(ConversationRooms rooms, IGrainFactory grains, TimeProvider time, ILogger<LiveKitRoomSweeper> logger)
-    : BackgroundService
+    : PeriodicService(time, logger)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromMinutes(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!rooms.Enabled)
-        {
-            return;
-        }
-        using var timer = new PeriodicTimer(Period, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogSweepFailed(e);
-            }
-        }
-    }
+    protected override TimeSpan Period => SweepPeriod;
+
+    protected override bool Enabled => rooms.Enabled;
+
+    protected override Task RunPassAsync(CancellationToken stoppingToken) => SweepOnceAsync(stoppingToken);
 
     /// <summary>One pass; returns the rooms deleted.</summary>
     public async Task<IReadOnlyList<string>> SweepOnceAsync(CancellationToken cancellationToken = default)
@@ -66,6 +53,4 @@ public sealed partial class LiveKitRoomSweeper(ConversationRooms rooms, IGrainFa
     [LoggerMessage(Level = LogLevel.Information, Message = "LiveKit room {Room} deleted by the sweep: its conversation is {State}")]
     private partial void LogOrphanDeleted(string room, string state);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "LiveKit room sweep failed; retrying next period")]
-    private partial void LogSweepFailed(Exception e);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Platform.Silo.Infrastructure;
 using Platform.Silo.Tenants;
 
 namespace Platform.Silo.Webhooks;
@@ -15,34 +16,30 @@ internal sealed partial class WebhookDispatcher(
     IGrainFactory grains,
     IOptions<WebhookOptions> options,
     TimeProvider time,
-    ILogger<WebhookDispatcher> logger) : BackgroundService
+    ILogger<WebhookDispatcher> logger) : PeriodicService(time, logger)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private readonly HttpClient _http = new(SafeHttp.CreateHandler(options.Value.AllowPrivateTargets)) { Timeout = Timeout.InfiniteTimeSpan };
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Period => TimeSpan.FromSeconds(1);
+
+    protected override async Task RunPassAsync(CancellationToken stoppingToken)
     {
-        using var http = new HttpClient(SafeHttp.CreateHandler(options.Value.AllowPrivateTargets)) { Timeout = Timeout.InfiniteTimeSpan };
-        using var timer = new PeriodicTimer(Period, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        // Keep going while there is work: the next event of a conversation becomes due once this one is sent.
+        while (await DispatchOnceAsync(_http, stoppingToken) > 0)
         {
-            try
-            {
-                // Keep going while there is work: the next event of a conversation becomes due once this one is sent.
-                while (await DispatchOnceAsync(http, stoppingToken) > 0)
-                {
-                }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogDispatchFailed(e);
-            }
         }
+    }
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
     }
 
     public async Task<int> DispatchOnceAsync(HttpClient http, CancellationToken ct)
     {
-        var due = await outbox.ClaimAsync(time.GetUtcNow(), Lease, 32);
+        var due = await outbox.ClaimAsync(Time.GetUtcNow(), Lease, 32);
         await Task.WhenAll(due.Select(d => SendAsync(http, d, ct)));
         return due.Count;
     }
@@ -56,7 +53,7 @@ internal sealed partial class WebhookDispatcher(
         {
             var secret = await grains.GetGrain<ITenantSecrets>(d.Tenant.ToGrainKey()).WebhookSecretAsync()
                 ?? throw new InvalidOperationException("the tenant no longer exists");
-            var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+            var timestamp = Time.GetUtcNow().ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, d.Url) { Content = new StringContent(d.Body, Encoding.UTF8, "application/json") };
             request.Headers.Add(WebhookSignature.IdHeader, $"whd_{d.Id}");
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
@@ -76,16 +73,13 @@ internal sealed partial class WebhookDispatcher(
             error = e is OperationCanceledException ? $"no answer within {options.Value.AttemptTimeout.TotalSeconds:0} s" : e.Message;
         }
         var backoff = options.Value.Backoff;
-        DateTimeOffset? retryAt = delivered || d.Attempts >= backoff.Length ? null : time.GetUtcNow() + backoff[d.Attempts];
-        await outbox.RecordAsync(d.Id, delivered, status, error is null ? null : error[..Math.Min(error.Length, 500)], time.GetUtcNow(), retryAt);
+        DateTimeOffset? retryAt = delivered || d.Attempts >= backoff.Length ? null : Time.GetUtcNow() + backoff[d.Attempts];
+        await outbox.RecordAsync(d.Id, delivered, status, error is null ? null : error[..Math.Min(error.Length, 500)], Time.GetUtcNow(), retryAt);
         if (!delivered)
         {
             LogAttemptFailed(d.EventType, d.ConversationId, d.Attempts + 1, error ?? "");
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook dispatch failed; retrying next period")]
-    private partial void LogDispatchFailed(Exception e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {EventType} for conversation {Conversation}: attempt {Attempt} failed: {Error}")]
     private partial void LogAttemptFailed(string eventType, string conversation, int attempt, string error);
