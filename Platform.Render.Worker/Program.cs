@@ -1,5 +1,10 @@
+using Microsoft.AspNetCore.Builder;
 using Platform.Render.Worker;
+using Platform.Render.Worker.Media;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddRenderWorker();
-builder.Build().Run();
+var app = builder.Build();
+app.UseWebSockets();
+app.MapMediaEndpoints();
+app.Run();

@@ -112,6 +112,14 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>A participant published a track in the conversation's room (LiveKit <c>track_published</c>).</summary>
     Task<Result<ConversationInfo>> TrackPublishedAsync(PresenceRole role, string identity, PublishedTrack track);
+
+    /// <summary>What a render worker needs to run the session (persona with secrets, look, history); NotFound or
+    /// Conflict (ended) when there is nothing to run. Cluster-internal: never exposed by the Api.</summary>
+    Task<Result<SessionSpec>> GetSessionSpecAsync();
+
+    /// <summary>Records in-call events from the worker running the session (<paramref name="workerId"/>); events with
+    /// a <c>seq</c> already recorded are ignored (a retried batch). Conflict once the conversation has ended.</summary>
+    Task<Result<int>> RecordSessionEventsAsync(string workerId, IReadOnlyList<SessionEventRecord> events);
 }
 
 /// <summary>Runs <c>POST /v2/conversations</c> with an <c>Idempotency-Key</c>. Key: <c>{tenant}/{sha256(key)}</c>.</summary>

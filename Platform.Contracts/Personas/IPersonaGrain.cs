@@ -24,4 +24,8 @@ public interface IPersonaGrain : IGrainWithStringKey
 
     /// <summary>Deletes it; false when it did not exist.</summary>
     Task<bool> DeleteAsync();
+
+    /// <summary>The document a render worker runs, write-only members (the LLM key...) decrypted; null when it does
+    /// not exist. Cluster-internal: never exposed by the Api, never logged.</summary>
+    Task<string?> GetRuntimeDocumentAsync();
 }

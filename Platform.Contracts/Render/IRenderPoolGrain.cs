@@ -15,13 +15,16 @@ public enum RenderDevice
 /// <param name="Device">CPU or GPU.</param>
 /// <param name="RendererBackend">The face renderer in use, e.g. <c>onnx-cuda</c>, <c>onnx-cpu</c>, <c>skia</c>.</param>
 /// <param name="Version">The worker's build version.</param>
+/// <param name="MediaUrl">Where the Api relays a page's media socket (<c>ws://host:port</c>); null for a worker without
+/// the embedded transport.</param>
 [GenerateSerializer, Immutable]
 public sealed record RenderWorkerInfo(
     [property: Id(0)] string WorkerId,
     [property: Id(1)] int MaxSessions,
     [property: Id(2)] RenderDevice Device,
     [property: Id(3)] string RendererBackend,
-    [property: Id(4)] string Version);
+    [property: Id(4)] string Version,
+    [property: Id(5)] string? MediaUrl = null);
 
 /// <summary>A worker's periodic "I am alive": who it is, the conversations it is running right now, and whether it is
 /// draining (so a pool that lost its memory learns that too).</summary>
@@ -136,6 +139,10 @@ public interface IRenderPoolGrain : IGrainWithIntegerKey
 
     /// <summary>The worker the conversation is assigned to, or null.</summary>
     Task<string?> WorkerOfAsync(ConversationId conversation);
+
+    /// <summary>The media endpoint of the live worker running <paramref name="conversation"/> now, or null (none
+    /// assigned, the worker is not live, or it has no embedded transport).</summary>
+    Task<string?> MediaUrlOfAsync(ConversationId conversation);
 
     /// <summary>The pool's current view.</summary>
     Task<RenderPoolInfo> GetAsync();

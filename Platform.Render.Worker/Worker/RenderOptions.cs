@@ -32,5 +32,27 @@ public sealed class RenderOptions
     /// (they move to other workers). Default 30 s; 0 hands them back at once.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
-}
 
+    /// <summary>Where the media socket listens (Kestrel URLs, ';'-separated). Default: loopback on a free port. The
+    /// first address is registered with the pool as this worker's media endpoint unless <see cref="MediaPublicUrl"/>
+    /// is set.</summary>
+    public string MediaUrls { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>The media endpoint the Api should use (e.g. <c>ws://worker-3.internal:7000</c>) when it differs from
+    /// the listening address (containers, NAT).</summary>
+    public string? MediaPublicUrl { get; set; }
+
+    /// <summary>A shared secret the Api sends with every relayed media socket (<c>x-platform-media-key</c>); empty
+    /// accepts any caller (loopback-only development).</summary>
+    public string? MediaKey { get; set; }
+
+    /// <summary>Video size and rate of the sessions (720p30 by default; 1080p is configurable).</summary>
+    [Range(160, 1920)]
+    public int VideoWidth { get; set; } = 1280;
+
+    [Range(120, 1080)]
+    public int VideoHeight { get; set; } = 720;
+
+    [Range(5, 60)]
+    public int FramesPerSecond { get; set; } = 30;
+}

@@ -19,12 +19,15 @@ public sealed partial class RenderWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<RenderWorker> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IWorkerMediaAddress? _media;
     private readonly Dictionary<ConversationId, SessionAssignment> _sessions = [];
     private volatile bool _draining;
     private long _cycles;
 
-    public RenderWorker(IGrainFactory grains, ISessionRunner runner, IOptions<RenderOptions> options, TimeProvider time, ILogger<RenderWorker> logger)
+    public RenderWorker(IGrainFactory grains, ISessionRunner runner, IOptions<RenderOptions> options, TimeProvider time, ILogger<RenderWorker> logger,
+        IWorkerMediaAddress? media = null)
     {
+        _media = media;
         _grains = grains;
         _runner = runner;
         _options = options.Value;
@@ -35,7 +38,7 @@ public sealed partial class RenderWorker : BackgroundService
     }
 
     /// <summary>What this worker tells the pool about itself.</summary>
-    public RenderWorkerInfo Info { get; }
+    public RenderWorkerInfo Info { get; private set; }
 
     /// <summary>Conversations running here now.</summary>
     public IReadOnlyList<ConversationId> Running
@@ -73,6 +76,11 @@ public sealed partial class RenderWorker : BackgroundService
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         // Created before the first call: a tick that comes while a call is in flight is kept, not lost.
+        if (_media is not null)
+        {
+            // The media endpoint is known once the server listens; the pool must have it before pages arrive.
+            Info = Info with { MediaUrl = await _media.GetAsync(cancellationToken) };
+        }
         using var timer = new PeriodicTimer(_options.HeartbeatPeriod, _time);
         LogStarting(Info.WorkerId, Info.MaxSessions, Info.Device, Info.RendererBackend);
         var registered = false;

@@ -79,6 +79,20 @@ internal sealed class PersonaGrain(
         return true;
     }
 
+    public Task<string?> GetRuntimeDocumentAsync()
+    {
+        if (!Exists)
+        {
+            return Task.FromResult<string?>(null);
+        }
+        var doc = Json.ParseObject(state.State.DocumentJson!);
+        foreach (var (path, stored) in state.State.Secrets)
+        {
+            SetAt(doc, path, secrets.Unprotect(stored, $"{this.GetPrimaryKeyString()}/{path}"));
+        }
+        return Task.FromResult<string?>(doc.ToJsonString());
+    }
+
     private sealed record Accepted(JsonObject Public, Dictionary<string, string> Secrets, List<string> Warnings);
 
     /// <summary>Validates a full document (shape, rules, references) and splits its secrets out, encrypted.</summary>

@@ -158,6 +158,10 @@ internal sealed partial class RenderPoolGrain(
     public Task<string?> WorkerOfAsync(ConversationId conversation) =>
         Task.FromResult(S.Sessions.TryGetValue(conversation.ToGrainKey(), out var s) ? s.Worker : null);
 
+    public Task<string?> MediaUrlOfAsync(ConversationId conversation) =>
+        Task.FromResult(S.Sessions.TryGetValue(conversation.ToGrainKey(), out var s) && s.Worker is { } worker
+            && S.Workers.TryGetValue(worker, out var record) ? record.Info.MediaUrl : null);
+
     public Task<RenderPoolInfo> GetAsync()
     {
         var loads = Loads();

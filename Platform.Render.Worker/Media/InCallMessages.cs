@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Contracts;
+using Platform.Render.Sessions;
+
+namespace Platform.Render.Worker.Media;
+
+/// <summary>A message from the page or the embedding app, parsed (docs/media-protocol.md).</summary>
+public abstract record InCallCommand
+{
+    public sealed record Hello(int SampleRate, bool AudioOnly, string? ClientId) : InCallCommand;
+    public sealed record Playback(TimeSpan MediaTime) : InCallCommand;
+    public sealed record KeyframeRequest : InCallCommand;
+    public sealed record Echo(string Text) : InCallCommand;
+    public sealed record Respond(string Text) : InCallCommand;
+    public sealed record Interrupt : InCallCommand;
+    public sealed record Context(string Text, bool Append) : InCallCommand;
+    public sealed record ToolResult(string ToolCallId, string Content) : InCallCommand;
+
+    /// <summary>Not understood: <see cref="Code"/> and a message naming the problem go back as <c>system.error</c>.</summary>
+    public sealed record Invalid(string Code, string Message) : InCallCommand;
+}
+
+/// <summary>The JSON of the in-call protocol: parsing what comes in, writing what goes out.</summary>
+public static class InCallMessages
+{
+    /// <summary>The largest text message accepted.</summary>
+    public const int MaxTextBytes = 256 * 1024;
+
+    private const int MaxText = 20_000;
+
+    public static InCallCommand Parse(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxTextBytes)
+        {
+            return new InCallCommand.Invalid("message.too_large", $"A message may be at most {MaxTextBytes} bytes; this one is {utf8.Length}.");
+        }
+        JsonObject? message;
+        try
+        {
+            message = JsonNode.Parse(utf8) as JsonObject;
+        }
+        catch (JsonException e)
+        {
+            return new InCallCommand.Invalid("message.malformed", $"The message is not valid JSON: {e.Message}");
+        }
+        if (message is null)
+        {
+            return new InCallCommand.Invalid("message.malformed", "A message must be a JSON object with 'message_type' and 'event_type'.");
+        }
+        var type = Str(message, "event_type");
+        var props = message["properties"] as JsonObject ?? [];
+        return type switch
+        {
+            null => new InCallCommand.Invalid("message.malformed", "'event_type' is required."),
+            "system.hello" => new InCallCommand.Hello(Int(props, "sample_rate") ?? 48_000, Bool(props, "audio_only"), Str(props, "client_id")),
+            "system.playback" => Num(props, "media_time") is { } t && t >= 0 && t < 1e7
+                ? new InCallCommand.Playback(TimeSpan.FromSeconds(t))
+                : new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0)."),
+            "system.keyframe_request" => new InCallCommand.KeyframeRequest(),
+            "conversation.echo" => Text(props, "text") is { } echo ? new InCallCommand.Echo(echo)
+                : props["audio"] is not null
+                    ? new InCallCommand.Invalid("message.unsupported", "'conversation.echo' with 'audio' is not supported yet; send 'text'.")
+                    : Missing(type, "text"),
+            "conversation.respond" => Text(props, "text") is { } said ? new InCallCommand.Respond(said) : Missing(type, "text"),
+            "conversation.interrupt" => new InCallCommand.Interrupt(),
+            "conversation.overwrite_llm_context" => Text(props, "context") is { } c ? new InCallCommand.Context(c, Append: false) : Missing(type, "context"),
+            "conversation.append_llm_context" => Text(props, "context") is { } a ? new InCallCommand.Context(a, Append: true) : Missing(type, "context"),
+            "conversation.tool_result" => Str(props, "tool_call_id") is { } id && props["content"] is { } content
+                ? new InCallCommand.ToolResult(id, content is JsonValue v && v.TryGetValue<string>(out var s) ? s : content.ToJsonString())
+                : new InCallCommand.Invalid("message.invalid", "'conversation.tool_result' needs 'properties.tool_call_id' and 'properties.content'."),
+            _ => new InCallCommand.Invalid("message.unknown", $"Unknown event_type '{type}'."),
+        };
+    }
+
+    /// <summary>A session event as the CVI app message (and the recorded event's properties).</summary>
+    public static (string EventType, JsonObject Properties) Describe(SessionEvent e)
+    {
+        var props = new JsonObject();
+        var type = e.Type switch
+        {
+            Sessions.SessionEventTypes.Utterance => InCallEventTypes.Utterance,
+            Sessions.SessionEventTypes.ToolCall => InCallEventTypes.ToolCall,
+            Sessions.SessionEventTypes.ReplicaStartedSpeaking => InCallEventTypes.ReplicaStartedSpeaking,
+            Sessions.SessionEventTypes.ReplicaStoppedSpeaking => InCallEventTypes.ReplicaStoppedSpeaking,
+            Sessions.SessionEventTypes.UserStartedSpeaking => InCallEventTypes.UserStartedSpeaking,
+            Sessions.SessionEventTypes.UserStoppedSpeaking => InCallEventTypes.UserStoppedSpeaking,
+            Sessions.SessionEventTypes.ReplicaInterrupted => InCallEventTypes.ReplicaInterrupted,
+            _ => InCallEventTypes.Error,
+        };
+        if (e.Role is not null)
+        {
+            props["role"] = e.Role;
+        }
+        if (e.Text is not null)
+        {
+            props[type == InCallEventTypes.Error ? "message" : "speech"] = e.Text;
+        }
+        if (e.Duration is { } d)
+        {
+            props["duration"] = Math.Round(d.TotalSeconds, 3);
+        }
+        if (e.ErrorCode is not null || type == InCallEventTypes.Error)
+        {
+            props["code"] = e.ErrorCode ?? e.Type;
+        }
+        if (e.ToolCallId is not null)
+        {
+            props["tool_call_id"] = e.ToolCallId;
+            props["name"] = e.ToolName;
+            props["arguments"] = e.Arguments;
+        }
+        if (e.Model is not null)
+        {
+            props["model"] = e.Model;
+        }
+        return (type, props);
+    }
+
+    /// <summary>The per-turn latency record (milliseconds from the true end of user speech).</summary>
+    public static JsonObject Metrics(TurnMetrics m) => new()
+    {
+        ["inference_id"] = m.InferenceId,
+        ["floor_decision_ms"] = Ms(m.FloorDecision),
+        ["asr_final_ms"] = Ms(m.AsrFinal),
+        ["llm_first_token_ms"] = Ms(m.LlmFirstToken),
+        ["first_audio_ms"] = Ms(m.FirstClauseAudio),
+        ["first_mouth_frame_ms"] = Ms(m.FirstMouthFrame),
+        ["speculative"] = m.Speculative,
+    };
+
+    /// <summary>The envelope every out-message has.</summary>
+    public static byte[] Envelope(string messageType, string eventType, string conversationId, JsonObject properties,
+        long? seq = null, int? turnIdx = null, string? inferenceId = null, DateTimeOffset? timestamp = null, TimeSpan? mediaTime = null)
+    {
+        var o = new JsonObject
+        {
+            ["message_type"] = messageType,
+            ["event_type"] = eventType,
+            ["conversation_id"] = conversationId,
+        };
+        if (seq is { } s)
+        {
+            o["seq"] = s;
+            o["turn_idx"] = turnIdx;
+            o["inference_id"] = inferenceId;
+        }
+        if (timestamp is { } t)
+        {
+            o["timestamp"] = t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        }
+        if (mediaTime is { } m)
+        {
+            o["media_time"] = Math.Round(m.TotalSeconds, 3);
+        }
+        o["properties"] = properties;
+        return JsonSerializer.SerializeToUtf8Bytes(o);
+    }
+
+    private static double? Ms(TimeSpan? t) => t is { } v ? Math.Round(v.TotalMilliseconds, 1) : null;
+
+    private static InCallCommand.Invalid Missing(string type, string field) =>
+        new("message.invalid", $"'{type}' needs 'properties.{field}' (a non-empty string of at most {MaxText} characters).");
+
+    private static string? Text(JsonObject props, string name) =>
+        Str(props, name) is { Length: > 0 and <= MaxText } s && !string.IsNullOrWhiteSpace(s) ? s : null;
+
+    private static string? Str(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static bool Bool(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    private static double? Num(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
+
+    private static int? Int(JsonObject o, string name) => Num(o, name) is { } d && d is >= 1 and <= 384_000 ? (int)d : null;
+}

@@ -1,0 +1,545 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Platform.Contracts;
+using Platform.Render.Audio;
+using Platform.Render.Face;
+using Platform.Render.Sessions;
+using Platform.Render.Thinking;
+
+namespace Platform.Render.Worker.Media;
+
+/// <summary>
+/// One conversation running on this worker: the engine's <see cref="ConversationSession"/> driven by wall-clock ticks
+/// (the page's microphone through a <see cref="MicrophoneBuffer"/>, silence when nobody speaks), its output fanned out
+/// to the connected pages (VP8 video, PCM audio, CVI app messages), and its in-call events recorded by the
+/// conversation grain in order (transcript, per-turn latency). A resumed session (after a worker failover) starts
+/// from the recorded history and continues <c>seq</c> and turn numbers.
+/// </summary>
+public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
+
+    private readonly SessionSpec _spec;
+    private readonly SessionSettings _settings;
+    private readonly IGrainFactory _grains;
+    private readonly string _workerId;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConversationSession _session;
+    private readonly IReadOnlyList<IDisposable> _owned;
+    private readonly IVideoEncoder? _encoder;
+    private readonly MicrophoneBuffer _microphone = new();
+    private readonly Lock _clientsGate = new();
+    private readonly List<ClientConnection> _clients = [];
+    private readonly Channel<SessionEventRecord> _records = Channel.CreateUnbounded<SessionEventRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<int> _metricsRecorded = [];
+    private readonly DateTimeOffset _startedAt;
+    private Task _pacer = Task.CompletedTask;
+    private Task _recorder = Task.CompletedTask;
+    private ClientConnection? _speaker; // whose microphone feeds the session
+    private long _nextSeq;
+    private volatile bool _keyframeWanted = true;
+    private bool _greeted;
+    private int _ended;
+
+    public LiveSession(SessionSpec spec, SessionSettings settings, WorkerEngine engine, IGrainFactory grains, string workerId,
+        VideoEncoderFactory? encoders, TimeProvider time, ILoggerFactory loggers)
+    {
+        _spec = spec;
+        _settings = settings;
+        _grains = grains;
+        _workerId = workerId;
+        _time = time;
+        _logger = loggers.CreateLogger<LiveSession>();
+        _nextSeq = spec.NextSeq;
+        _greeted = spec.Resumed;
+        _startedAt = time.GetUtcNow();
+        var (resources, owned) = engine.For(settings);
+        _owned = owned;
+        _session = new ConversationSession(resources, settings.Options, this, settings.Llm, timeProvider: time, httpClient: engine.Http, loggerFactory: loggers);
+        foreach (var line in spec.History)
+        {
+            _session.Conversation?.History.Add(line.Role == "replica" ? HistoryMessage.Assistant(line.Content) : HistoryMessage.User(line.Content));
+        }
+        _encoder = settings.Options.AudioOnly ? null : encoders?.Invoke(settings.Options.Width, settings.Options.Height, settings.Options.FramesPerSecond);
+    }
+
+    public ConversationId Conversation => _spec.Conversation;
+
+    public SessionSettings Settings => _settings;
+
+    /// <summary>The engine session (tests read its clock and metrics).</summary>
+    public ConversationSession Session => _session;
+
+    public int Clients
+    {
+        get
+        {
+            lock (_clientsGate)
+            {
+                return _clients.Count;
+            }
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _session.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var notice in _settings.Notices)
+        {
+            Record(InCallEventTypes.Error, new JsonObject { ["code"] = "settings.notice", ["message"] = notice }, null, null, TimeSpan.Zero);
+        }
+        if (!_settings.Options.AudioOnly && _encoder is null)
+        {
+            LogNoEncoder(_spec.Conversation.ToString());
+        }
+        _recorder = Task.Run(RecordLoopAsync, CancellationToken.None);
+        _pacer = Task.Run(PaceAsync, CancellationToken.None);
+    }
+
+    /// <summary>Serves one page until it closes (or the session ends).</summary>
+    public async Task RunClientAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var client = new ClientConnection(socket, "user-" + Guid.NewGuid().ToString("N")[..12]);
+        await using var _ = client.ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.Closing, _stop.Token);
+        var hello = false;
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (!linked.IsCancellationRequested)
+            {
+                var (message, type) = await ReceiveAsync(socket, buffer, linked.Token).ConfigureAwait(false);
+                if (type == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+                if (type == WebSocketMessageType.Binary)
+                {
+                    if (MediaWire.TryReadMicrophone(message.Span, out var rate, out var channels, out var pcm) is { } problem)
+                    {
+                        SendError(client, "media.invalid", problem);
+                    }
+                    else if (hello && ReferenceEquals(Volatile.Read(ref _speaker), client))
+                    {
+                        _microphone.Write(pcm, rate, channels);
+                    }
+                    continue;
+                }
+                var command = InCallMessages.Parse(message.Span);
+                if (command is InCallCommand.Hello h)
+                {
+                    if (!hello)
+                    {
+                        hello = true;
+                        client.AudioOnly = h.AudioOnly;
+                        await AttachAsync(client).ConfigureAwait(false);
+                    }
+                    continue;
+                }
+                if (!hello)
+                {
+                    SendError(client, "message.order", "The first message must be 'system.hello'.");
+                    continue;
+                }
+                await HandleAsync(client, command).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            // The page went away or the session is ending.
+        }
+        finally
+        {
+            if (hello)
+            {
+                await DetachAsync(client).ConfigureAwait(false);
+            }
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "closed").ConfigureAwait(false);
+        }
+    }
+
+    private async Task AttachAsync(ClientConnection client)
+    {
+        lock (_clientsGate)
+        {
+            _clients.Add(client);
+        }
+        Volatile.Write(ref _speaker, client);
+        _microphone.Reset();
+        _keyframeWanted = true;
+        var o = _settings.Options;
+        client.SendText(InCallMessages.Envelope("system", "system.ready", _spec.Conversation.Local, new JsonObject
+        {
+            ["audio_only"] = o.AudioOnly || client.AudioOnly,
+            ["width"] = o.Width,
+            ["height"] = o.Height,
+            ["fps"] = o.FramesPerSecond,
+            ["captions"] = _settings.Captions,
+            ["resumed"] = _spec.Resumed,
+            ["video"] = _encoder is not null && !client.AudioOnly,
+        }));
+        await Presence(PresenceRole.Participant, client.ClientId, joined: true).ConfigureAwait(false);
+        if (!_greeted)
+        {
+            _greeted = true;
+            if (!string.IsNullOrWhiteSpace(_settings.Greeting))
+            {
+                await _session.SayAsync(_settings.Greeting!).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DetachAsync(ClientConnection client)
+    {
+        lock (_clientsGate)
+        {
+            _clients.Remove(client);
+            if (ReferenceEquals(_speaker, client))
+            {
+                _speaker = _clients.LastOrDefault();
+            }
+        }
+        await Presence(PresenceRole.Participant, client.ClientId, joined: false).ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(ClientConnection client, InCallCommand command)
+    {
+        switch (command)
+        {
+            case InCallCommand.Playback p:
+                SessionControl.ReportPlayback(_session, p.MediaTime);
+                break;
+            case InCallCommand.KeyframeRequest:
+                _keyframeWanted = true;
+                break;
+            case InCallCommand.Echo e:
+                await _session.SayAsync(e.Text).ConfigureAwait(false);
+                break;
+            case InCallCommand.Respond r:
+                if (SessionControl.Respond(_session, r.Text) is { } respondProblem)
+                {
+                    SendError(client, "message.unsupported", respondProblem);
+                }
+                break;
+            case InCallCommand.Interrupt:
+                if (SessionControl.Interrupt(_session) is { } interruptProblem)
+                {
+                    SendError(client, "message.unsupported", interruptProblem);
+                }
+                break;
+            case InCallCommand.Context c:
+                if (SessionControl.SetContext(_session, c.Text, c.Append) is { } contextProblem)
+                {
+                    SendError(client, "message.unsupported", contextProblem);
+                }
+                break;
+            case InCallCommand.ToolResult t:
+                if (!_session.SubmitToolResult(new Thinking.ToolResult(t.ToolCallId, t.Content)))
+                {
+                    SendError(client, "tool_result.unknown", $"No turn is waiting for tool call '{t.ToolCallId}'.");
+                }
+                break;
+            case InCallCommand.Invalid invalid:
+                SendError(client, invalid.Code, invalid.Message);
+                break;
+        }
+    }
+
+    /// <summary>Tells the pages the conversation is over (or, with a null reason, that the session moves: they
+    /// reconnect), records what is left and closes.</summary>
+    public async Task EndAsync(string? shutdownReason)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 1)
+        {
+            return;
+        }
+        List<ClientConnection> clients;
+        lock (_clientsGate)
+        {
+            clients = [.. _clients];
+        }
+        foreach (var client in clients)
+        {
+            if (shutdownReason is not null)
+            {
+                client.SendText(InCallMessages.Envelope("system", "system.ended", _spec.Conversation.Local, new JsonObject { ["shutdown_reason"] = shutdownReason }));
+            }
+            await client.CloseAsync(shutdownReason is null ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
+                shutdownReason is null ? "moving" : "ended").ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await EndAsync(null).ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _pacer.ConfigureAwait(false);
+        await _session.DisposeAsync().ConfigureAwait(false);
+        RecordNewMetrics();
+        _records.Writer.TryComplete();
+        await _recorder.ConfigureAwait(false);
+        _encoder?.Dispose();
+        foreach (var owned in _owned)
+        {
+            owned.Dispose();
+        }
+        _stop.Dispose();
+    }
+
+    // ---- the media clock ----
+
+    private async Task PaceAsync()
+    {
+        using var timer = new PeriodicTimer(Tick, _time);
+        var started = _time.GetTimestamp();
+        long ticks = 0;
+        var tick = new short[MicrophoneBuffer.TickSamples];
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var due = (long)(_time.GetElapsedTime(started) / Tick);
+                if (due - ticks > 50)
+                {
+                    ticks = due - 50; // more than a second behind (the machine stalled): skip ahead, do not burst
+                }
+                for (; ticks < due; ticks++)
+                {
+                    _microphone.Read(tick);
+                    await _session.PushAudioAsync(tick.AsMemory(), _stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogPacerFailed(_spec.Conversation.ToString(), e);
+        }
+    }
+
+    // ---- IMediaSink: the session's output ----
+
+    public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
+    {
+        using (frame)
+        {
+            List<ClientConnection>? clients = null;
+            lock (_clientsGate)
+            {
+                if (_clients.Count > 0 && _encoder is not null)
+                {
+                    clients = [.. _clients];
+                }
+            }
+            if (clients is null)
+            {
+                return ValueTask.CompletedTask;
+            }
+            var key = _keyframeWanted || clients.Any(c => c.AwaitingKeyframe);
+            _keyframeWanted = false;
+            EncodedFrame? encoded;
+            try
+            {
+                encoded = _encoder!.Encode(frame, key);
+            }
+            catch (Exception e)
+            {
+                LogEncodeFailed(_spec.Conversation.ToString(), e);
+                return ValueTask.CompletedTask;
+            }
+            if (encoded is not { } video)
+            {
+                return ValueTask.CompletedTask;
+            }
+            var message = new byte[MediaWire.HeaderSize + video.Data.Length];
+            MediaWire.WriteVideoHeader(message, video.Keyframe, frame.Width, frame.Height, frame.Timestamp);
+            video.Data.CopyTo(message.AsSpan(MediaWire.HeaderSize));
+            foreach (var client in clients)
+            {
+                if (!client.TrySendVideo(message, video.Keyframe))
+                {
+                    _keyframeWanted = true;
+                }
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
+    {
+        using (frame)
+        {
+            List<ClientConnection> clients;
+            lock (_clientsGate)
+            {
+                if (_clients.Count == 0)
+                {
+                    return ValueTask.CompletedTask;
+                }
+                clients = [.. _clients];
+            }
+            var samples = frame.Samples;
+            var message = new byte[MediaWire.HeaderSize + samples.Length * 2];
+            MediaWire.WriteAudioHeader(message, frame.Timestamp);
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples).CopyTo(message.AsSpan(MediaWire.HeaderSize));
+            foreach (var client in clients)
+            {
+                client.SendAudio(message);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
+    {
+        var (type, props) = InCallMessages.Describe(sessionEvent);
+        var turn = _spec.NextTurnIdx + Math.Max(0, sessionEvent.TurnIdx);
+        Record(type, props, turn, sessionEvent.InferenceId, sessionEvent.At);
+        if (type is InCallEventTypes.ReplicaStoppedSpeaking or InCallEventTypes.ReplicaInterrupted)
+        {
+            RecordNewMetrics();
+        }
+        if (type == InCallEventTypes.ReplicaInterrupted)
+        {
+            Broadcast(InCallMessages.Envelope("system", "system.flush", _spec.Conversation.Local, new JsonObject { ["after"] = Math.Round(sessionEvent.At.TotalSeconds, 3) }));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Assigns the next seq, sends the app message to the pages and queues the record for the grain.</summary>
+    private void Record(string type, JsonObject props, int? turn, string? inferenceId, TimeSpan mediaTime)
+    {
+        var seq = Interlocked.Increment(ref _nextSeq) - 1;
+        var at = _startedAt + mediaTime;
+        Broadcast(InCallMessages.Envelope("conversation", type, _spec.Conversation.Local, props, seq, turn, inferenceId, at, mediaTime));
+        _records.Writer.TryWrite(new SessionEventRecord(seq, type, props.ToJsonString(), at, turn, inferenceId));
+    }
+
+    private void RecordNewMetrics()
+    {
+        foreach (var m in _session.Metrics)
+        {
+            var turn = _spec.NextTurnIdx + m.TurnIdx;
+            bool fresh;
+            lock (_metricsRecorded)
+            {
+                fresh = _metricsRecorded.Add(turn);
+            }
+            if (fresh)
+            {
+                Record(InCallEventTypes.TurnMetrics, InCallMessages.Metrics(m), turn, m.InferenceId, m.UserSpeechEnd);
+            }
+        }
+    }
+
+    private void Broadcast(byte[] json)
+    {
+        lock (_clientsGate)
+        {
+            foreach (var client in _clients)
+            {
+                client.SendText(json);
+            }
+        }
+    }
+
+    private void SendError(ClientConnection client, string code, string message) =>
+        client.SendText(InCallMessages.Envelope("system", "system.error", _spec.Conversation.Local, new JsonObject { ["code"] = code, ["message"] = message }));
+
+    // ---- recording in the conversation grain ----
+
+    private async Task RecordLoopAsync()
+    {
+        var grain = _grains.GetGrain<IConversationGrain>(_spec.Conversation.ToGrainKey());
+        var batch = new List<SessionEventRecord>();
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (await _records.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < 200 && _records.Reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+            try
+            {
+                var result = await grain.RecordSessionEventsAsync(_workerId, batch).ConfigureAwait(false);
+                if (result.Problem is { Kind: ProblemKind.NotFound or ProblemKind.Conflict })
+                {
+                    break; // the conversation has ended: nothing more is recorded
+                }
+                batch.Clear();
+                delay = TimeSpan.FromMilliseconds(200);
+            }
+            catch (Exception e)
+            {
+                LogRecordFailed(_spec.Conversation.ToString(), batch.Count, e);
+                try
+                {
+                    await Task.Delay(delay, _time, _stop.IsCancellationRequested ? CancellationToken.None : _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                if (_stop.IsCancellationRequested && delay >= TimeSpan.FromSeconds(5))
+                {
+                    break; // stopping and the cluster does not answer: give up rather than hang the worker's stop
+                }
+            }
+        }
+    }
+
+    private async Task Presence(PresenceRole role, string identity, bool joined)
+    {
+        try
+        {
+            var grain = _grains.GetGrain<IConversationGrain>(_spec.Conversation.ToGrainKey());
+            _ = joined ? await grain.JoinedAsync(role, identity).ConfigureAwait(false) : await grain.LeftAsync(role, identity).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogPresenceFailed(_spec.Conversation.ToString(), e);
+        }
+    }
+
+    private static async Task<(ReadOnlyMemory<byte> Message, WebSocketMessageType Type)> ReceiveAsync(WebSocket socket, byte[] buffer, CancellationToken ct)
+    {
+        var length = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Close);
+            }
+            length += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (buffer.AsMemory(0, length), result.MessageType);
+            }
+            if (length == buffer.Length)
+            {
+                throw new WebSocketException(WebSocketError.HeaderError, $"A message over {buffer.Length} bytes was refused.");
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: no video encoder on this worker; the page gets audio only")]
+    private partial void LogNoEncoder(string conversation);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Conversation {Conversation}: the media clock stopped")]
+    private partial void LogPacerFailed(string conversation, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: encoding a video frame failed")]
+    private partial void LogEncodeFailed(string conversation, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: recording {Count} in-call events failed; retrying")]
+    private partial void LogRecordFailed(string conversation, int count, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: reporting presence failed")]
+    private partial void LogPresenceFailed(string conversation, Exception e);
+}

@@ -1,0 +1,151 @@
+using Platform.Render.Audio;
+
+namespace Platform.Render.Worker.Media;
+
+/// <summary>
+/// The jitter buffer between a page's microphone and the session's media clock. The page's audio arrives in bursts at
+/// its own rate; the session consumes exactly 20 ms of 16 kHz mono per tick of wall time. Audio starts flowing once
+/// <see cref="Target"/> has gathered (so a late packet does not cut a word), a tick with too little plays silence and
+/// primes again, and a backlog above <see cref="Limit"/> is trimmed from the oldest end so latency stays bounded.
+/// </summary>
+public sealed class MicrophoneBuffer
+{
+    public const int Rate = 16_000;
+
+    /// <summary>One tick: 20 ms.</summary>
+    public const int TickSamples = Rate / 50;
+
+    private readonly Lock _gate = new();
+    private readonly short[] _ring;
+    private int _start;
+    private int _count;
+    private bool _flowing;
+    private Resampler? _resampler;
+    private short[] _scratch = new short[4096];
+
+    public MicrophoneBuffer(TimeSpan? target = null, TimeSpan? limit = null)
+    {
+        Target = (int)MediaTime.ToSamples(target ?? TimeSpan.FromMilliseconds(60), Rate);
+        Limit = Math.Max(Target + TickSamples, (int)MediaTime.ToSamples(limit ?? TimeSpan.FromMilliseconds(300), Rate));
+        _ring = new short[Limit + TickSamples * 4];
+    }
+
+    /// <summary>Samples gathered before audio flows after a start or an underrun.</summary>
+    public int Target { get; }
+
+    /// <summary>The most samples kept.</summary>
+    public int Limit { get; }
+
+    /// <summary>Samples trimmed because the backlog exceeded <see cref="Limit"/>.</summary>
+    public long Trimmed { get; private set; }
+
+    /// <summary>Ticks that played silence because the page's audio was late.</summary>
+    public long Underruns { get; private set; }
+
+    public int Buffered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Adds client audio (16-bit, interleaved, any supported rate; stereo is averaged to mono).</summary>
+    public void Write(ReadOnlySpan<byte> pcm, int sampleRate, int channels)
+    {
+        var frames = pcm.Length / (2 * channels);
+        lock (_gate)
+        {
+            Span<short> mono = frames <= 4096 ? stackalloc short[frames] : new short[frames];
+            var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(pcm[..(frames * 2 * channels)]);
+            for (var i = 0; i < frames; i++)
+            {
+                mono[i] = channels == 1 ? samples[i] : (short)((samples[2 * i] + samples[2 * i + 1]) / 2);
+            }
+            if (sampleRate == Rate)
+            {
+                Append(mono);
+                return;
+            }
+            if (_resampler is null || _resampler.InputRate != sampleRate)
+            {
+                _resampler = new Resampler(sampleRate, Rate);
+            }
+            var need = _resampler.MaxOutputFor(frames);
+            if (_scratch.Length < need)
+            {
+                _scratch = new short[need];
+            }
+            var written = _resampler.Process(mono, _scratch);
+            Append(_scratch.AsSpan(0, written));
+        }
+    }
+
+    /// <summary>Fills <paramref name="tick"/> (<see cref="TickSamples"/>) with the next 20 ms, or silence; true when
+    /// it carried client audio.</summary>
+    public bool Read(Span<short> tick)
+    {
+        lock (_gate)
+        {
+            if (!_flowing && _count >= Target)
+            {
+                _flowing = true;
+            }
+            if (!_flowing || _count < tick.Length)
+            {
+                if (_flowing)
+                {
+                    Underruns++;
+                    _flowing = false;
+                }
+                tick.Clear();
+                return false;
+            }
+            for (var i = 0; i < tick.Length; i++)
+            {
+                tick[i] = _ring[(_start + i) % _ring.Length];
+            }
+            _start = (_start + tick.Length) % _ring.Length;
+            _count -= tick.Length;
+            return true;
+        }
+    }
+
+    /// <summary>Forgets everything (a new connection starts fresh).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _start = 0;
+            _count = 0;
+            _flowing = false;
+            _resampler = null;
+        }
+    }
+
+    private void Append(ReadOnlySpan<short> samples)
+    {
+        foreach (var s in samples)
+        {
+            _ring[(_start + _count) % _ring.Length] = s;
+            if (_count < _ring.Length)
+            {
+                _count++;
+            }
+            else
+            {
+                _start = (_start + 1) % _ring.Length;
+            }
+        }
+        if (_count > Limit)
+        {
+            var drop = _count - Target;
+            _start = (_start + drop) % _ring.Length;
+            _count -= drop;
+            Trimmed += drop;
+        }
+    }
+}

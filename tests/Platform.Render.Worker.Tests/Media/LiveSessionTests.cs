@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Platform.Contracts;
+using Platform.Testing;
+using Platform.Testing.OpenAi;
+
+namespace Platform.Render.Worker.Tests.Media;
+
+/// <summary>The embedded transport end to end on a real cluster and engine: a page's socket on the worker, the
+/// greeting, a spoken turn answered by the LLM, events recorded as the transcript, and failover with history.</summary>
+public sealed class LiveSessionTests
+{
+    private static string Type(JsonObject m) => m["event_type"]!.GetValue<string>();
+
+    [Fact]
+    public async Task A_page_hears_the_greeting_talks_and_gets_an_answer_and_the_conversation_records_the_transcript()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        kit.Llm.Responder = _ => ChatScript.Reply("The weather is sunny today.");
+        var worker = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync("Hello, I am here.");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600)); // a heartbeat or two: the worker starts the session
+        var session = Assert.Single(worker.Sessions);
+        Assert.Equal(conversation, session.Conversation);
+
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation);
+        await page.WaitForAsync(p => p.Events("system.ready").Any(), "system.ready");
+        var ready = page.Events("system.ready").Single()["properties"]!;
+        Assert.False(ready["resumed"]!.GetValue<bool>());
+        Assert.Equal(320, ready["width"]!.GetValue<int>());
+
+        // The greeting is spoken once the page is there.
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(3));
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Any(), "the greeting's utterance");
+        var greeting = page.Events("conversation.utterance").First();
+        Assert.Equal("replica", greeting["properties"]!["role"]!.GetValue<string>());
+        Assert.Equal("Hello, I am here.", greeting["properties"]!["speech"]!.GetValue<string>());
+        Assert.True(page.AudioFrames > 100, $"audio frames: {page.AudioFrames}");
+        Assert.True(page.AudioEnergy > 0, "the greeting's audio is not silent");
+
+        // The user speaks (in 20 ms packets, one per tick), then is silent.
+        var speech = MediaTestKit.Speech("what is the weather like today");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(20 * (speech.Length / 320 + 1)) + TimeSpan.FromSeconds(4), async i =>
+        {
+            if (i * 320 < speech.Length)
+            {
+                await page.SendMicrophoneAsync(speech.AsSpan(i * 320, Math.Min(320, speech.Length - i * 320)));
+            }
+        });
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Count() >= 3, "the user's utterance and the answer");
+        var utterances = page.Events("conversation.utterance").Select(u => (Role: u["properties"]!["role"]!.GetValue<string>(), Text: u["properties"]!["speech"]!.GetValue<string>())).ToList();
+        Assert.Equal("user", utterances[1].Role);
+        Assert.Contains("today", utterances[1].Text, StringComparison.OrdinalIgnoreCase); // PocketSphinx's words; the rest may vary
+        Assert.Equal(("replica", "The weather is sunny today."), utterances[2]);
+        Assert.Contains(page.Events("conversation.user.started_speaking"), _ => true);
+
+        // seq is strictly increasing over every conversation.* message, each carries turn_idx and a timestamp.
+        var seqs = page.Messages.Where(m => m["message_type"]!.GetValue<string>() == "conversation").Select(m => m["seq"]!.GetValue<long>()).ToList();
+        Assert.Equal(seqs.OrderBy(s => s).Distinct(), seqs);
+
+        // The LLM got the persona's system prompt, the greeting and the user's words, with the tenant's key.
+        var request = kit.Llm.Requests.Last();
+        Assert.Equal("Bearer sk-tenant-secret", request.Headers["authorization"]);
+        var sent = request.Messages.Select(m => m!["content"]?.ToString() ?? "").ToList();
+        Assert.Contains(sent, s => s.Contains("You are a test.", StringComparison.Ordinal));
+        Assert.Contains(utterances[1].Text, sent);
+
+        // The grain recorded the events: the verbose transcript has all three lines, and the turn's latency.
+        var grain = kit.Grains.GetGrain<IConversationGrain>(conversation.ToGrainKey());
+        await PlatformCluster.WaitUntilAsync(async () => (await grain.GetAsync(true))!.Transcript!.Count >= 3, MediaTestKit.Wait, "the transcript");
+        var info = (await grain.GetAsync(true))!;
+        Assert.Equal(["replica", "user", "replica"], info.Transcript!.Take(3).Select(t => t.Role));
+        await PlatformCluster.WaitUntilAsync(async () => (await grain.GetAsync(true))!.Events!.Any(e => e.EventType == InCallEventTypes.TurnMetrics), MediaTestKit.Wait, "turn metrics");
+        var metrics = JsonNode.Parse((await grain.GetAsync(true))!.Events!.First(e => e.EventType == InCallEventTypes.TurnMetrics).PropertiesJson)!;
+        Assert.True(metrics["first_audio_ms"]!.GetValue<double>() > 0);
+        Assert.Contains(info.Events!, e => e.EventType == "system.participant_joined");
+    }
+
+    [Fact]
+    public async Task Bad_messages_get_errors_and_the_session_goes_on()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        var worker = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync(greeting: null);
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation);
+        await page.SendTextAsync("{not json");
+        await page.SendTextAsync("""{"message_type":"conversation","event_type":"conversation.dance","properties":{}}""");
+        await page.SendTextAsync("""{"message_type":"conversation","event_type":"conversation.echo","properties":{}}""");
+        await page.SendMicrophoneAsync(new short[7], sampleRate: 12_345);
+        await page.WaitForAsync(p => p.Events("system.error").Count() >= 4, "four errors");
+        var codes = page.Events("system.error").Select(e => e["properties"]!["code"]!.GetValue<string>()).ToList();
+        Assert.Equal(["message.malformed", "message.unknown", "message.invalid", "media.invalid"], codes);
+        Assert.Contains("12345 Hz", page.Events("system.error").Last()["properties"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // Still alive: an echo is spoken.
+        await page.SendJsonAsync("conversation", "conversation.echo", new JsonObject { ["text"] = "Still here." });
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(2));
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Any(), "the echo");
+        Assert.Equal("Still here.", page.Events("conversation.utterance").Single()["properties"]!["speech"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_socket_without_the_media_key_or_for_another_conversation_is_refused()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        var worker = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync();
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => MediaClient.ConnectAsync(worker.Url, conversation, key: "wrong"));
+        var other = new ConversationId(conversation.Tenant, ConversationId.New(conversation.Tenant).Local);
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => MediaClient.ConnectAsync(worker.Url, other));
+    }
+
+    [Fact]
+    public async Task A_killed_workers_conversation_resumes_on_another_worker_with_its_history()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        kit.Llm.Responder = r => ChatScript.Reply(r.Messages.Count > 3 ? "I remember you." : "Nice to meet you.");
+        var first = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync("Hi there.");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        Assert.Single(first.Sessions);
+        var page = await MediaClient.ConnectAsync(first.Url, conversation);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(2));
+        var speech = MediaTestKit.Speech("my name is sam");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(20 * (speech.Length / 320 + 1)) + TimeSpan.FromSeconds(4), async i =>
+        {
+            if (i * 320 < speech.Length)
+            {
+                await page.SendMicrophoneAsync(speech.AsSpan(i * 320, Math.Min(320, speech.Length - i * 320)));
+            }
+        });
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Count() >= 3, "greeting, user, answer");
+        var grain = kit.Grains.GetGrain<IConversationGrain>(conversation.ToGrainKey());
+        await PlatformCluster.WaitUntilAsync(async () => (await grain.GetAsync(true))!.Transcript!.Count >= 3, MediaTestKit.Wait, "recorded before the kill");
+        var userBefore = page.Events("conversation.utterance").Select(u => u["properties"]!).First(u => u["role"]!.GetValue<string>() == "user")["speech"]!.GetValue<string>();
+        var lastSeq = page.Messages.Where(m => m["seq"] is not null).Max(m => m["seq"]!.GetValue<long>());
+
+        var second = await kit.StartWorkerAsync("w2");
+        await kit.KillAsync(first);
+        await page.WaitForAsync(p => p.Closed, "the page's socket closes with the worker");
+        await page.DisposeAsync();
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(3)); // lost after 1.5 s, reassigned at the next heartbeat
+        var resumed = Assert.Single(second.Sessions);
+        Assert.Equal(conversation, resumed.Conversation);
+
+        await using var again = await MediaClient.ConnectAsync(second.Url, conversation);
+        await again.WaitForAsync(p => p.Events("system.ready").Any(), "system.ready after failover");
+        Assert.True(again.Events("system.ready").Single()["properties"]!["resumed"]!.GetValue<bool>());
+        var requestsBefore = kit.Llm.Requests.Count;
+        var more = MediaTestKit.Speech("do you remember me");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(20 * (more.Length / 320 + 1)) + TimeSpan.FromSeconds(4), async i =>
+        {
+            if (i * 320 < more.Length)
+            {
+                await again.SendMicrophoneAsync(more.AsSpan(i * 320, Math.Min(320, more.Length - i * 320)));
+            }
+        });
+        await again.WaitForAsync(p => p.Events("conversation.utterance").Count(u => u["properties"]!["role"]!.GetValue<string>() == "replica") >= 1, "an answer after failover");
+
+        // No second greeting; the LLM's request after the failover carries the turns from before it.
+        Assert.DoesNotContain(again.Events("conversation.utterance"), u => u["properties"]!["speech"]!.GetValue<string>() == "Hi there.");
+        var request = kit.Llm.Requests.Skip(requestsBefore).Last();
+        var contents = request.Messages.Select(m => m!["content"]?.ToString() ?? "").ToList();
+        Assert.Contains(userBefore, contents);
+        Assert.Contains("Nice to meet you.", contents);
+        Assert.Contains("Hi there.", contents);
+        Assert.Equal("I remember you.", again.Events("conversation.utterance").Last()["properties"]!["speech"]!.GetValue<string>());
+
+        // seq continues past the first worker's.
+        Assert.True(again.Messages.Where(m => m["seq"] is not null).Min(m => m["seq"]!.GetValue<long>()) > lastSeq);
+    }
+}
