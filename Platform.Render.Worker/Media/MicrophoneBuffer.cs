@@ -137,7 +137,8 @@ public sealed class MicrophoneBuffer
             }
             else
             {
-                _start = (_start + 1) % _ring.Length;
+                _start = (_start + 1) % _ring.Length; // overwritten before it could be trimmed
+                Trimmed++;
             }
         }
         if (_count > Limit)

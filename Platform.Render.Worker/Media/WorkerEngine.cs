@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Platform.Contracts;
 using Platform.Render.Face;
 using Platform.Render.Perception;
 using Platform.Render.Sessions;
@@ -20,9 +21,13 @@ public sealed class WorkerEngine : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<FliteSynthesizer>> _voices = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<FaceLook, Lazy<FaceAsset>> _faces = new();
 
-    public WorkerEngine(HttpClient? http = null) => Http = http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+    /// <param name="allowPrivateEndpoints">Let tenants' endpoints resolve to private, loopback or link-local addresses
+    /// (a self-hosted LLM on the operator's network); otherwise such connections are refused at connect time, so a
+    /// persona cannot point the worker at internal services.</param>
+    public WorkerEngine(bool allowPrivateEndpoints = false) =>
+        Http = new HttpClient(SafeHttp.CreateHandler(allowPrivateEndpoints)) { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>For the LLM and OpenAI-compatible speech (each call has its own timeout).</summary>
+    /// <summary>For the LLM and OpenAI-compatible speech (each call has its own timeout), through <see cref="SafeHttp"/>.</summary>
     public HttpClient Http { get; }
 
     /// <summary>Null when the built-in engines can run here; otherwise why not.</summary>

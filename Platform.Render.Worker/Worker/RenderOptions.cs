@@ -55,4 +55,8 @@ public sealed class RenderOptions
 
     [Range(5, 60)]
     public int FramesPerSecond { get; set; } = 30;
+
+    /// <summary>Let personas' LLM and speech endpoints be private, loopback or link-local addresses (an operator's own
+    /// model server). Off by default: tenants cannot reach the worker's network.</summary>
+    public bool AllowPrivateEndpoints { get; set; }
 }

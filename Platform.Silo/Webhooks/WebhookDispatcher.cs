@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;

@@ -31,7 +31,7 @@ internal sealed class MediaTestKit : IAsyncDisposable
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
     private readonly List<MediaWorker> _workers = [];
-    private readonly WorkerEngine _engine = new();
+    private readonly WorkerEngine _engine = new(allowPrivateEndpoints: true); // the test LLM is on loopback
 
     private MediaTestKit(PlatformCluster cluster, OpenAiChatServer llm)
     {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Platform.Silo.Webhooks;
+namespace Platform.Contracts;
 
 /// <summary>
 /// An HTTP handler that refuses to connect to private, loopback, link-local, multicast and unspecified addresses
@@ -10,6 +10,7 @@ namespace Platform.Silo.Webhooks;
 /// </summary>
 public static class SafeHttp
 {
+    /// <summary>A handler whose connections refuse non-public addresses unless <paramref name="allowPrivate"/>.</summary>
     public static SocketsHttpHandler CreateHandler(bool allowPrivate) => new()
     {
         AllowAutoRedirect = true,
@@ -40,6 +41,7 @@ public static class SafeHttp
         },
     };
 
+    /// <summary>True for addresses a tenant-given URL must not reach (private, loopback, link-local, multicast...).</summary>
     public static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
