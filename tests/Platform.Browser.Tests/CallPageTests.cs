@@ -11,14 +11,14 @@ public sealed class CallPageTests(BrowserFixture fx)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    private async Task<(IBrowserContext Context, IPage Page, List<string> Console)> OpenAsync(Uri url, Action<IPage>? before = null)
+    private async Task<(IBrowserContext Context, IPage Page, List<string> Console)> OpenAsync(Uri url, Func<IPage, Task>? before = null)
     {
         var context = await fx.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1024, Height = 700 } });
         var page = await context.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, m) => { lock (console) console.Add(m.Text); };
         page.PageError += (_, e) => { lock (console) console.Add("pageerror: " + e); };
-        before?.Invoke(page);
+        if (before is not null) await before(page);
         await page.GotoAsync(url.ToString());
         return (context, page, console);
     }
@@ -77,6 +77,295 @@ public sealed class CallPageTests(BrowserFixture fx)
 
         Assert.DoesNotContain(console, m => m.Contains("platform", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(console, m => m.StartsWith("pageerror", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Microphone_pcm_reaches_the_worker_and_mute_stops_it()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+
+        // The fake microphone says a sentence: 16-bit PCM frames of 20 ms arrive, and they are not silence.
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > 0 && session.Microphone.Max(f => f.Rms) > 0.02),
+            Deadline, "microphone frames with speech in them (RMS > 0.02)");
+        var frame = session.Microphone[0];
+        Assert.Equal(1, frame.Channels);
+        Assert.Equal(48000, frame.SampleRate);
+        Assert.Equal(960, frame.Samples);
+
+        await page.ClickAsync("#mute");
+        await Expect(page.Locator("#mute")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(page.Locator("#mute-label")).ToHaveTextAsync("Unmute");
+        await fx.ScreenshotAsync(page, "muted");
+        // Measured on the call's own clock: frames sent before the click may still be in flight for a moment.
+        var clicked = session.Playback[^1];
+        await PlaybackPassesAsync(session, clicked + 0.4);
+        var whileMuted = session.Microphone.Count;
+        await PlaybackPassesAsync(session, clicked + 1.4);
+        Assert.Equal(whileMuted, session.Microphone.Count);
+
+        await page.ClickAsync("#mute");
+        await Expect(page.Locator("#mute")).ToHaveAttributeAsync("aria-pressed", "false");
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > whileMuted + 10), Deadline, "microphone frames again after unmute");
+    }
+
+    private static Task PlaybackPassesAsync(FakeSession session, double mediaTime) =>
+        PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Playback.Count > 0 && session.Playback[^1] >= mediaTime),
+            Deadline, $"playback reaching {mediaTime:F2} s");
+
+    /// <summary>Records every state the page goes through (in window.__states), however briefly it stays in one.</summary>
+    private static Task RecordStates(IPage page) => page.AddInitScriptAsync("""
+        window.__states = [];
+        document.addEventListener('DOMContentLoaded', () => {
+          window.__states.push(document.body.dataset.state);
+          new MutationObserver(() => window.__states.push(document.body.dataset.state))
+            .observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+        });
+        """);
+
+    [Fact]
+    public async Task The_page_reconnects_by_itself_when_the_worker_drops_the_socket()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl, RecordStates);
+        await using var _c = context;
+        await JoinAsync(page);
+        var first = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+        await PlaybackPassesAsync(first, 0.5);
+
+        first.Abort(); // the worker is killed
+        var second = await fx.Worker.SessionAsync(c.Id, 1);
+        await ExpectStateAsync(page, "live");
+        var states = await page.EvaluateAsync<string[]>("() => window.__states");
+        Assert.Contains("reconnecting", states);
+        Assert.Equal("live", states[^1]);
+
+        // The resumed stream continues the timeline; the page plays it, shows its keyframe-first video and reports it.
+        Assert.True(second.StartUs >= first.NextAudioUs - 1, "the second connection continues the media timeline");
+        await PlaybackPassesAsync(second, second.StartUs / 1e6 + 0.5);
+        await PlatformCluster.WaitUntilAsync(async () =>
+            double.TryParse(await page.Locator("#video").GetAttributeAsync("data-media-time"), System.Globalization.CultureInfo.InvariantCulture, out var shown) && shown >= second.StartUs / 1e6,
+            Deadline, "a frame of the new connection drawn");
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(second.Microphone.Count > 0), Deadline, "microphone audio on the new connection");
+    }
+
+    [Fact]
+    public async Task The_worker_ending_the_call_shows_the_ended_state_with_its_reason()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+
+        await session.EndAsync("max_call_duration");
+        await ExpectStateAsync(page, "ended");
+        await Expect(page.Locator("#notice-title")).ToHaveTextAsync("The call has ended");
+        await Expect(page.Locator("#notice-text")).ToHaveTextAsync("The call reached its time limit.");
+        await Expect(page.Locator("#notice-action")).ToBeHiddenAsync();
+        await fx.ScreenshotAsync(page, "ended");
+        Assert.Single(fx.Worker.Sessions(c.Id)); // no reconnection after the end
+    }
+
+    [Fact]
+    public async Task An_ended_conversation_opens_on_its_ended_state()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        await BrowserFixture.Ok(await t.Http.PostAsync($"/v2/conversations/{c.Id}/end", null));
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await ExpectStateAsync(page, "ended");
+        await Expect(page.Locator("#notice-text")).ToHaveTextAsync("The call was ended by its host.");
+        await Expect(page.Locator("#notice-action")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task Leave_closes_the_socket_and_says_you_left()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+
+        await page.ClickAsync("#leave");
+        await ExpectStateAsync(page, "left");
+        await Expect(page.Locator("#notice-title")).ToHaveTextAsync("You left the call");
+        var status = await session.Closed.Task.WaitAsync(Deadline);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, status);
+        await fx.ScreenshotAsync(page, "left");
+        Assert.Single(fx.Worker.Sessions(c.Id));
+    }
+
+    [Fact]
+    public async Task Audio_only_calls_show_a_tile_and_ask_for_no_video()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync(new { audio_only = true });
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await Expect(page.Locator("#video")).ToHaveCountAsync(0);
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        Assert.True((await session.Hello.Task)["properties"]!["audio_only"]!.GetValue<bool>());
+        await ExpectStateAsync(page, "live");
+        await Expect(page.Locator("#tile .avatar")).ToBeVisibleAsync();
+        await PlaybackPassesAsync(session, 0.5);
+        await session.SendEventAsync("conversation.replica.started_speaking", [], 1);
+        await Expect(page.Locator("#stage")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("speaking"));
+        await fx.ScreenshotAsync(page, "audio-only");
+    }
+
+    [Fact]
+    public async Task A_denied_microphone_and_an_unsupported_browser_get_their_own_states()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl, p => p.AddInitScriptAsync(
+            "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));"));
+        await using var _c = context;
+        await JoinAsync(page);
+        await ExpectStateAsync(page, "mic-denied");
+        await Expect(page.Locator("#notice-title")).ToHaveTextAsync("Microphone blocked");
+        await Expect(page.Locator("#notice-action")).ToHaveTextAsync("Try again");
+        await fx.ScreenshotAsync(page, "mic-denied");
+        Assert.Empty(fx.Worker.Sessions(c.Id));
+
+        var (context2, old, _) = await OpenAsync(c.PageUrl, p => p.AddInitScriptAsync("delete window.VideoDecoder;"));
+        await using var _c2 = context2;
+        await ExpectStateAsync(old, "unsupported");
+        await Expect(old.Locator("#notice-title")).ToHaveTextAsync("This browser cannot join the call");
+        await Expect(old.Locator("#notice-action")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task Flush_drops_the_queued_audio_after_the_given_time()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync(new { audio_only = true });
+        fx.Worker.Script(c.Id, new SessionScript { AheadSeconds = 0 });
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+
+        await session.StreamUntilAsync(3_000_000); // three seconds queued at once
+        await PlaybackPassesAsync(session, 0.3);
+        await session.SendSystemAsync("system.flush", new JsonObject { ["after"] = 1.0 }); // interrupted at 1 s
+        // After the flush the page has nothing to play until the replica speaks again at 3 s.
+        session.SkipTo(3_000_000);
+        await session.StreamUntilAsync(4_000_000);
+        await PlaybackPassesAsync(session, 3.3);
+        var reports = session.Playback;
+        Assert.DoesNotContain(reports, r => r > 1.05 && r < 3.0);
+    }
+
+    [Fact]
+    public async Task A_broken_video_frame_makes_the_page_ask_for_a_keyframe_and_the_picture_recovers()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+        await Expect(page.Locator("#video")).ToBeVisibleAsync();
+        Assert.Equal(0, session.KeyframeRequests);
+
+        var garbage = new byte[600];
+        new Random(7).NextBytes(garbage);
+        await session.SendAsync(FakeSession.VideoMessage(new Vp8Frame(true, garbage), session.NextAudioUs), System.Net.WebSockets.WebSocketMessageType.Binary);
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.KeyframeRequests > 0), Deadline, "a system.keyframe_request after a decoder error");
+        var broken = session.NextAudioUs / 1e6;
+        await PlatformCluster.WaitUntilAsync(async () =>
+            double.TryParse(await page.Locator("#video").GetAttributeAsync("data-media-time"), System.Globalization.CultureInfo.InvariantCulture, out var shown) && shown > broken,
+            Deadline, "frames drawn again after the keyframe");
+    }
+
+    [Fact]
+    public async Task A_private_call_asks_for_its_access_code_and_passes_it_to_the_media_socket()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync(new { require_auth = true });
+        Assert.NotNull(c.MeetingToken);
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await using var _c = context;
+        await ExpectStateAsync(page, "auth");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Enter your access code");
+        await fx.ScreenshotAsync(page, "access-code");
+
+        await page.FillAsync("input[name=t]", "mt_wrong");
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page.Locator(".error")).ToContainTextAsync("not valid");
+
+        await page.FillAsync("input[name=t]", c.MeetingToken!);
+        await page.ClickAsync("button[type=submit]");
+        await JoinAsync(page);
+        await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+    }
+
+    [Fact]
+    public async Task An_allowed_embedding_site_gets_the_events_and_can_send_messages_in()
+    {
+        using var t = await fx.NewTenantAsync("Contoso Clinic", [fx.Embedder.Origin]);
+        var c = await t.ConversationAsync(new { properties = new { enable_closed_captions = true } });
+        await using var context = await fx.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 960, Height = 700 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(fx.Embedder.EmbedUrl(c.PageUrl));
+        var call = page.FrameLocator("#call");
+        await Expect(call.Locator("body")).ToHaveAttributeAsync("data-state", "prejoin");
+        await call.Locator("#notice-action").ClickAsync();
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await Expect(call.Locator("body")).ToHaveAttributeAsync("data-state", "live");
+
+        await session.SendUtteranceAsync("replica", "Welcome to the clinic.", 5);
+        await Expect(call.Locator(".caption.from-replica")).ToContainTextAsync("Welcome to the clinic.");
+        var apiOrigin = fx.ApiBase.GetLeftPart(UriPartial.Authority);
+        await PlatformCluster.WaitUntilAsync(async () => await page.EvaluateAsync<bool>(
+            "(o) => window.received.some(m => m.origin === o && m.data.event_type === 'conversation.utterance' && m.data.properties.speech === 'Welcome to the clinic.' && m.data.seq === 5)", apiOrigin),
+            Deadline, "the embedding page receiving conversation.utterance");
+        Assert.True(await page.EvaluateAsync<bool>("(o) => window.received.some(m => m.origin === o && m.data.event_type === 'system.state' && m.data.properties.state === 'live')", apiOrigin));
+
+        await page.EvaluateAsync("() => sendToCall({ message_type: 'conversation', event_type: 'conversation.respond', properties: { text: 'What are your opening hours?' } })");
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Received.Any(m =>
+                m["event_type"]?.GetValue<string>() == "conversation.respond" && m["conversation_id"]?.GetValue<string>() == c.Id
+                && m["properties"]?["text"]?.GetValue<string>() == "What are your opening hours?")),
+            Deadline, "conversation.respond from the embedding page reaching the worker");
+        // Not conversation.*: ignored by the page.
+        await page.EvaluateAsync("() => sendToCall({ message_type: 'system', event_type: 'system.ended', properties: {} })");
+        await session.SendUtteranceAsync("replica", "Still here.", 6);
+        await Expect(call.Locator(".caption.from-replica").Last).ToContainTextAsync("Still here.");
+        Assert.DoesNotContain(session.Received, m => m["event_type"]?.GetValue<string>() == "system.ended");
+        await fx.ScreenshotAsync(page, "embedded");
+    }
+
+    [Fact]
+    public async Task A_site_that_is_not_allowed_cannot_frame_the_page()
+    {
+        using var t = await fx.NewTenantAsync("Fabrikam");
+        var c = await t.ConversationAsync();
+        await using var context = await fx.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(fx.Embedder.EmbedUrl(c.PageUrl), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        var frame = page.Frames.Single(f => f != page.MainFrame);
+        var state = await frame.EvaluateAsync<string?>("() => document.body ? (document.body.dataset.state ?? null) : null");
+        Assert.Null(state);
+        Assert.DoesNotContain("/c/", frame.Url, StringComparison.Ordinal);
     }
 
     private static Task<string> PixelAsync(IPage page) => page.EvaluateAsync<string>(
