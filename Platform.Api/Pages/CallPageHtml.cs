@@ -71,7 +71,8 @@ internal static class CallPageHtml
             b.Append("<canvas id=\"video\" class=\"video\" width=\"1280\" height=\"720\" hidden></canvas>\n");
         }
         b.Append("<div class=\"captions\" id=\"captions\" aria-live=\"polite\"></div>\n");
-        b.Append("<div class=\"notice\" id=\"notice\" role=\"status\">");
+        b.Append("<div class=\"notice\" id=\"notice\" role=\"status\">")
+            .Append("<div class=\"avatar notice-avatar\" aria-hidden=\"true\"><span>").Append(E(Initials(replica))).Append("</span></div>");
         if (ended)
         {
             b.Append("<h1 id=\"notice-title\">The call has ended</h1><p id=\"notice-text\">").Append(E(ReasonText(page.ShutdownReason))).Append("</p>")
