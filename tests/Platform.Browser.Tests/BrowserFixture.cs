@@ -102,7 +102,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A new tenant with an API key, its branding set, and a persona on a stock replica.</summary>
-    public async Task<Tenant> NewTenantAsync(string displayName = "Northwind Health", IReadOnlyList<string>? embedOrigins = null)
+    public async Task<Tenant> NewTenantAsync(string displayName = "Northwind Health", IReadOnlyList<string>? embedOrigins = null, string? logoUrl = null)
     {
         using var op = Http();
         op.DefaultRequestHeaders.Add("x-operator-key", OperatorKey);
@@ -112,6 +112,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await Ok(await op.PutAsJsonAsync($"/operator/tenants/{id}/branding", new
         {
             display_name = displayName,
+            logo_url = logoUrl,
             primary_color = "#7c3aed",
             accent_color = "#f59e0b",
             embed_origins = embedOrigins ?? [],

@@ -191,6 +191,21 @@ public sealed class CallPageTests(BrowserFixture fx)
     }
 
     [Fact]
+    public async Task A_bad_link_shows_the_neutral_not_valid_page()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        await using var context = await fx.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1024, Height = 700 } });
+        var page = await context.NewPageAsync();
+        var response = await page.GotoAsync(c.PageUrl.ToString()[..^4] + "zzzz");
+        Assert.Equal(404, response!.Status);
+        await ExpectStateAsync(page, "bad-link");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("This link is not valid");
+        await Expect(page.Locator(".brand")).ToHaveCountAsync(0);
+        await fx.ScreenshotAsync(page, "bad-link");
+    }
+
+    [Fact]
     public async Task Leave_closes_the_socket_and_says_you_left()
     {
         using var t = await fx.NewTenantAsync();

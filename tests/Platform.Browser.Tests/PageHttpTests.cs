@@ -50,7 +50,7 @@ public sealed partial class PageHttpTests(BrowserFixture fx)
     [Fact]
     public async Task The_page_and_its_files_are_white_labeled_and_locked_down()
     {
-        using var t = await fx.NewTenantAsync("Acme Care", ["https://app.acme.example", "http://localhost:3000/some/path"]);
+        using var t = await fx.NewTenantAsync("Acme Care", ["https://app.acme.example", "http://localhost:3000/some/path"], "https://cdn.acme.example/brand/logo.png");
         var c = await t.ConversationAsync();
         using var http = fx.Http();
         var response = await http.GetAsync(c.PageUrl);
@@ -65,6 +65,8 @@ public sealed partial class PageHttpTests(BrowserFixture fx)
         Assert.Equal("no-store", Header(response, "Cache-Control"));
         Assert.False(response.Headers.Contains("Server"), "no Server header");
         Assert.Contains("Acme Care", html, StringComparison.Ordinal);
+        Assert.Contains("<img class=\"logo\" src=\"https://cdn.acme.example/brand/logo.png\"", html, StringComparison.Ordinal);
+        Assert.Contains("img-src 'self' data: https://cdn.acme.example;", csp, StringComparison.Ordinal);
         Assert.Contains("--primary:#7c3aed", html, StringComparison.Ordinal);
 
         // Everything the page loads, and every header, is free of the platform's name.
