@@ -239,8 +239,11 @@ public sealed class CallPageTests(BrowserFixture fx)
         await ExpectStateAsync(page, "live");
         await Expect(page.Locator("#tile .avatar")).ToBeVisibleAsync();
         await PlaybackPassesAsync(session, 0.5);
-        await session.SendEventAsync("conversation.replica.started_speaking", [], 1);
+        // Captions are off for this conversation: the utterance (sent first) shows nothing.
+        await session.SendUtteranceAsync("replica", "Hello there.", 1);
+        await session.SendEventAsync("conversation.replica.started_speaking", [], 2);
         await Expect(page.Locator("#stage")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("speaking"));
+        await Expect(page.Locator(".caption")).ToHaveCountAsync(0);
         await fx.ScreenshotAsync(page, "audio-only");
     }
 

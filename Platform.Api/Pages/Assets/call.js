@@ -33,7 +33,7 @@
   let attempt = 0;
   let retryTimer = 0;
   let hasBeenLive = false;
-  let captionsOn = !!cfg.captions;
+  const captionsOn = !!cfg.captions; // properties.enable_closed_captions, from the conversation itself
   let muted = false;
   let audio = null;
   let mic = null;
@@ -292,7 +292,7 @@
     if (!m || typeof m.event_type !== 'string') return;
     const p = (m.properties && typeof m.properties === 'object') ? m.properties : {};
     switch (m.event_type) {
-      case 'system.ready': onReady(p); break;
+      case 'system.ready': onReady(); break;
       case 'system.flush': flush(Number(p.after)); break;
       case 'system.ended': finish('ended', p.shutdown_reason); break;
       case 'system.error': break; // a protocol mistake of ours; the call goes on
@@ -302,10 +302,9 @@
     }
   }
 
-  function onReady(p) {
+  function onReady() {
     attempt = 0;
     hasBeenLive = true;
-    captionsOn = !!cfg.captions || p.captions === true;
     // A (re)connection starts a fresh stream: the worker sends a keyframe first.
     if (player) player.port.postMessage({ type: 'reset' });
     if (video) video.reset();
