@@ -348,9 +348,24 @@ public sealed class CallPageTests(BrowserFixture fx)
         await page.GotoAsync(fx.Embedder.EmbedUrl(c.PageUrl));
         var call = page.FrameLocator("#call");
         await Expect(call.Locator("body")).ToHaveAttributeAsync("data-state", "prejoin");
+        // Sent before the call is live: held by the page and delivered once it is.
+        await page.EvaluateAsync("() => sendToCall({ message_type: 'conversation', event_type: 'conversation.overwrite_llm_context', properties: { context: 'The visitor is a returning patient.' } })");
         await call.Locator("#notice-action").ClickAsync();
         var session = await fx.Worker.SessionAsync(c.Id);
         await Expect(call.Locator("body")).ToHaveAttributeAsync("data-state", "live");
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Received.Any(m =>
+                m["event_type"]?.GetValue<string>() == "conversation.overwrite_llm_context"
+                && m["properties"]?["context"]?.GetValue<string>() == "The visitor is a returning patient.")),
+            Deadline, "the context sent before joining reaching the worker");
+
+        // A tool call goes out to the embedding app, and its result comes back in.
+        await session.SendEventAsync("conversation.tool_call", new JsonObject { ["tool_call_id"] = "call_1", ["name"] = "lookup_hours", ["arguments"] = "{}" }, 4);
+        await PlatformCluster.WaitUntilAsync(() => page.EvaluateAsync<bool>("() => window.received.some(m => m.data.event_type === 'conversation.tool_call' && m.data.properties.tool_call_id === 'call_1')"),
+            Deadline, "the embedding page receiving conversation.tool_call");
+        await page.EvaluateAsync("() => sendToCall({ message_type: 'conversation', event_type: 'conversation.tool_result', properties: { tool_call_id: 'call_1', content: 'Open 8 to 18.' } })");
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Received.Any(m =>
+                m["event_type"]?.GetValue<string>() == "conversation.tool_result" && m["properties"]?["content"]?.GetValue<string>() == "Open 8 to 18.")),
+            Deadline, "conversation.tool_result reaching the worker");
 
         await session.SendUtteranceAsync("replica", "Welcome to the clinic.", 5);
         await Expect(call.Locator(".caption.from-replica")).ToContainTextAsync("Welcome to the clinic.");
