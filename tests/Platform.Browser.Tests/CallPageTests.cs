@@ -56,6 +56,8 @@ public sealed class CallPageTests(BrowserFixture fx)
             Deadline, "playback reports advancing by 1.5 s of media time");
         var reports = session.Playback;
         Assert.True(reports.Zip(reports.Skip(1)).All(p => p.Second >= p.First), $"playback reports go forward: {string.Join(", ", reports)}");
+        var gaps = reports.Zip(reports.Skip(1)).Select(p => p.Second - p.First).Order().ToList();
+        Assert.True(gaps[gaps.Count / 2] <= 0.3, $"playback reported about every 250 ms of media time: {string.Join(", ", reports)}");
 
         // Frames are drawn, the picture changes, and the frame shown is the one due at the audio clock, not the newest
         // received.
@@ -281,15 +283,16 @@ public sealed class CallPageTests(BrowserFixture fx)
         var session = await fx.Worker.SessionAsync(c.Id);
         await ExpectStateAsync(page, "live");
 
-        await session.StreamUntilAsync(3_000_000); // three seconds queued at once
+        await session.StreamUntilAsync(4_000_000); // four seconds queued at once
         await PlaybackPassesAsync(session, 0.3);
-        await session.SendSystemAsync("system.flush", new JsonObject { ["after"] = 1.0 }); // interrupted at 1 s
-        // After the flush the page has nothing to play until the replica speaks again at 3 s.
-        session.SkipTo(3_000_000);
-        await session.StreamUntilAsync(4_000_000);
-        await PlaybackPassesAsync(session, 3.3);
+        await session.SendSystemAsync("system.flush", new JsonObject { ["after"] = 1.5 }); // interrupted at 1.5 s
+        // After the flush the page has nothing to play until the replica speaks again at 4 s.
+        session.SkipTo(4_000_000);
+        await session.StreamUntilAsync(5_000_000);
+        await PlaybackPassesAsync(session, 4.3);
         var reports = session.Playback;
-        Assert.DoesNotContain(reports, r => r > 1.05 && r < 3.0);
+        Assert.DoesNotContain(reports, r => r > 1.55 && r < 4.0);
+        Assert.Contains(reports, r => r > 1.0 && r <= 1.55); // it did play up to the cut
     }
 
     [Fact]
