@@ -63,6 +63,7 @@ public sealed class CallPageTests(BrowserFixture fx)
         // received.
         var canvas = page.Locator("#video");
         await Expect(canvas).ToBeVisibleAsync();
+        Assert.True(await page.EvaluateAsync<double>("() => performance.getEntriesByName('first-frame')[0].startTime") > 0);
         var first = await PixelAsync(page);
         await PlatformCluster.WaitUntilAsync(async () => await PixelAsync(page) != first, Deadline, "the picture changing");
         var shown = double.Parse((await canvas.GetAttributeAsync("data-media-time"))!, System.Globalization.CultureInfo.InvariantCulture);

@@ -141,6 +141,7 @@
   async function join() {
     if (joining) return;
     joining = true;
+    performance.mark('join');
     finalState = null;
     hasBeenLive = false;
     attempt = 0;
@@ -373,7 +374,10 @@
       anchor = { t: first, at: performance.now() };
       t = first;
     }
-    if (t !== null && video.render(t)) stage.classList.add('has-video');
+    if (t !== null && video.render(t) && !stage.classList.contains('has-video')) {
+      stage.classList.add('has-video');
+      performance.mark('first-frame'); // for latency measurements (navigation start → first replica frame)
+    }
   }
 
   class VideoPipe {
