@@ -251,6 +251,27 @@ public sealed class CallPageTests(BrowserFixture fx)
     }
 
     [Fact]
+    public async Task A_device_at_44_1_kHz_resamples_playback_and_sends_its_own_rate_up()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync(new { audio_only = true });
+        var (context, page, console) = await OpenAsync(c.PageUrl, p => p.AddInitScriptAsync("""
+            const Native = window.AudioContext;
+            window.AudioContext = class extends Native { constructor(o) { super({ ...(o || {}), sampleRate: 44100 }); } };
+            """));
+        await using var _c = context;
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        Assert.Equal(44100, (await session.Hello.Task)["properties"]!["sample_rate"]!.GetValue<int>());
+        await ExpectStateAsync(page, "live");
+        await PlaybackPassesAsync(session, 1.0);
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > 0), Deadline, "microphone frames");
+        Assert.Equal(44100, session.Microphone[0].SampleRate);
+        Assert.Equal(882, session.Microphone[0].Samples);
+        Assert.DoesNotContain(console, m => m.StartsWith("pageerror", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_denied_microphone_and_an_unsupported_browser_get_their_own_states()
     {
         using var t = await fx.NewTenantAsync();
