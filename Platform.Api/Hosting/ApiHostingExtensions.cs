@@ -7,6 +7,7 @@ using Platform.Hosting;
 using Platform.Api.Infrastructure;
 using Platform.Api.LiveKit;
 using Platform.Api.Operator;
+using Platform.Api.Pages;
 using Platform.Api.Personas;
 using Platform.Api.Replicas;
 using Scalar.AspNetCore;
@@ -20,11 +21,16 @@ public static class ApiHostingExtensions
         builder.AddPlatformClusterClient();
         builder.Services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.Section);
         builder.Services.AddLiveKitWebhooks();
+        builder.Services.AddConversationPages();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnavailableExceptionHandler>();
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenApi(o => o.AddShapeBodies());
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes * 2L);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = JsonBody.MaxBytes * 2L;
+            k.AddServerHeader = false; // the conversation page is white-labeled: no server name in its headers
+        });
         // Traces and metrics cost CPU on every request and grain call: collected only when there is somewhere to send them.
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -47,6 +53,7 @@ public static class ApiHostingExtensions
         v2.MapReplicas().MapPersonas().MapConversations();
         app.MapOperator();
         app.MapLiveKitWebhooks();
+        app.MapConversationPages();
         return app;
     }
 }

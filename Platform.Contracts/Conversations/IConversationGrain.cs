@@ -120,6 +120,13 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>Records in-call events from the worker running the session (<paramref name="workerId"/>); events with
     /// a <c>seq</c> already recorded are ignored (a retried batch). Conflict once the conversation has ended.</summary>
     Task<Result<int>> RecordSessionEventsAsync(string workerId, IReadOnlyList<SessionEventRecord> events);
+    /// <summary>
+    /// Opens the conversation page: checks <paramref name="urlToken"/> (the last segment of <c>conversation_url</c>)
+    /// in constant time and, when the conversation has <c>require_auth</c>, <paramref name="meetingToken"/> against its
+    /// hash. A wrong link answers NotFound exactly as a missing conversation does; a missing or wrong meeting token
+    /// answers a page with <see cref="ConversationPage.Authorized"/> false. Changes nothing.
+    /// </summary>
+    Task<Result<ConversationPage>> OpenPageAsync(string urlToken, string? meetingToken);
 }
 
 /// <summary>Runs <c>POST /v2/conversations</c> with an <c>Idempotency-Key</c>. Key: <c>{tenant}/{sha256(key)}</c>.</summary>

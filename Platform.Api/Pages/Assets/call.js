@@ -1,0 +1,532 @@
+'use strict';
+// The call page: join, microphone up, the replica's audio and video down over one WebSocket, captions, mute, leave,
+// automatic reconnection, and events to the embedding page. No framework, no build step.
+(() => {
+  const cfg = JSON.parse(document.getElementById('call-config').textContent);
+  const $ = (id) => document.getElementById(id);
+  const body = document.body;
+  const stage = $('stage');
+  const notice = $('notice');
+  const noticeTitle = $('notice-title');
+  const noticeText = $('notice-text');
+  const action = $('notice-action');
+  const pill = $('pill');
+  const captionsBox = $('captions');
+  const canvas = $('video');
+  const controls = $('controls');
+  const muteButton = $('mute');
+  const muteLabel = $('mute-label');
+  const leaveButton = $('leave');
+  const replica = cfg.replica_name;
+  const params = new URLSearchParams(location.search);
+  const meetingToken = params.get('t') || params.get('meeting_token');
+
+  const SOURCE_RATE = 48000;
+  const KIND_VIDEO = 0x01;
+  const KIND_AUDIO = 0x02;
+  const CALL_STATES = new Set(['connecting', 'waiting', 'live', 'reconnecting']);
+
+  let state = body.dataset.state;
+  let finalState = null; // 'ended' | 'left' | 'bad-link' | 'auth': no reconnection
+  let joining = false;
+  let ws = null;
+  let attempt = 0;
+  let retryTimer = 0;
+  let hasBeenLive = false;
+  const captionsOn = !!cfg.captions; // properties.enable_closed_captions, from the conversation itself
+  let muted = false;
+  let audio = null;
+  let mic = null;
+  let player = null;
+  let capture = null;
+  let video = null;
+  let raf = 0;
+  let clock = { t: -1, ctxTime: 0, playing: false };
+  let anchor = null; // { t: µs, at: ms } free-running media clock when no audio plays
+  let lastPlaybackSent = -1;
+  let lastPlaybackAt = 0;
+  const pendingIn = [];
+
+  // ---- embedding page -------------------------------------------------------------------------------------------
+
+  const parentOrigin = (() => {
+    if (window.parent === window) return null;
+    let origin = null;
+    try {
+      if (location.ancestorOrigins && location.ancestorOrigins.length) origin = location.ancestorOrigins[0];
+    } catch (_) { /* not available */ }
+    if (!origin && document.referrer) {
+      try { origin = new URL(document.referrer).origin; } catch (_) { /* no referrer */ }
+    }
+    if (!origin || origin === 'null') return null;
+    return origin === location.origin || cfg.embed_origins.includes(origin) ? origin : null;
+  })();
+
+  function toParent(message) {
+    if (parentOrigin) window.parent.postMessage(message, parentOrigin);
+  }
+
+  window.addEventListener('message', (e) => {
+    if (!parentOrigin || e.source !== window.parent || e.origin !== parentOrigin) return;
+    let m = e.data;
+    if (typeof m === 'string') {
+      try { m = JSON.parse(m); } catch (_) { return; }
+    }
+    if (!m || typeof m !== 'object' || typeof m.event_type !== 'string' || !m.event_type.startsWith('conversation.')) return;
+    const message = { ...m, message_type: 'conversation', conversation_id: cfg.conversation_id };
+    if (state === 'live' && ws && ws.readyState === WebSocket.OPEN) sendJson(message);
+    else if (pendingIn.length < 50) pendingIn.push(message);
+  });
+
+  // ---- states -----------------------------------------------------------------------------------------------------
+
+  function reasonText(reason) {
+    return (reason && cfg.reasons[reason]) || cfg.default_reason;
+  }
+
+  function panel(title, text, label, name) {
+    noticeTitle.textContent = title;
+    noticeText.textContent = text;
+    if (label) {
+      action.textContent = label;
+      action.dataset.action = name;
+      action.hidden = false;
+    } else {
+      action.hidden = true;
+      delete action.dataset.action;
+    }
+  }
+
+  function setState(next, detail) {
+    state = next;
+    body.dataset.state = next;
+    const inCall = CALL_STATES.has(next);
+    notice.hidden = inCall;
+    controls.hidden = !inCall;
+    pill.hidden = !inCall || next === 'live';
+    switch (next) {
+      case 'prejoin': panel(`Talk with ${replica}`, 'You will be asked to allow your microphone.', 'Join', 'join'); break;
+      case 'connecting': pill.textContent = 'Connecting…'; break;
+      case 'waiting': pill.textContent = `Waiting for ${replica}…`; break;
+      case 'reconnecting': pill.textContent = 'Reconnecting…'; break;
+      case 'mic-denied': panel('Microphone blocked', 'Allow this page to use your microphone in your browser\'s site settings, then try again.', 'Try again', 'join'); break;
+      case 'no-mic': panel('No microphone found', 'Connect a microphone, then try again.', 'Try again', 'join'); break;
+      case 'unsupported': panel('This browser cannot join the call', detail, null); break;
+      case 'ended': panel('The call has ended', reasonText(detail), null); break;
+      case 'left': panel('You left the call', 'You can join again while the call is open.', 'Rejoin', 'join'); break;
+      case 'bad-link': panel('This link is not valid', 'Ask the person who sent it for a new one.', null); break;
+      case 'auth': panel('Access code needed', 'This call is private.', 'Enter code', 'code'); break;
+      case 'error': panel('Something went wrong', 'The call could not start on this device.', 'Try again', 'join'); break;
+      default: break;
+    }
+    const properties = { state: next };
+    if (next === 'ended') properties.shutdown_reason = detail || null;
+    toParent(systemMessage('system.state', properties));
+  }
+
+  action.addEventListener('click', () => {
+    if (action.dataset.action === 'join') join();
+    else if (action.dataset.action === 'code') location.href = location.pathname;
+  });
+
+  function unsupportedReason() {
+    if (!window.isSecureContext) return 'Open this link over a secure (https) connection to join.';
+    const ok = 'WebSocket' in window && window.AudioContext && window.AudioWorkletNode
+      && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && (cfg.audio_only || window.VideoDecoder);
+    return ok ? null : 'Open this link in a current version of your browser, or in another browser, to join.';
+  }
+
+  // ---- join and leave ---------------------------------------------------------------------------------------------
+
+  async function join() {
+    if (joining) return;
+    joining = true;
+    performance.mark('join');
+    finalState = null;
+    hasBeenLive = false;
+    attempt = 0;
+    setMuted(false);
+    setState('connecting');
+    // Created inside the click, so the browser lets it play.
+    try {
+      audio = new AudioContext({ sampleRate: SOURCE_RATE, latencyHint: 'interactive' });
+    } catch (_) {
+      audio = new AudioContext({ latencyHint: 'interactive' });
+    }
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        video: false,
+      });
+    } catch (e) {
+      teardown();
+      joining = false;
+      setState(e && e.name === 'NotFoundError' ? 'no-mic' : 'mic-denied');
+      return;
+    }
+    try {
+      await audio.audioWorklet.addModule(cfg.worklet_url);
+      player = new AudioWorkletNode(audio, 'call-playback', {
+        numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: { sourceRate: SOURCE_RATE },
+      });
+      player.port.onmessage = (e) => onClock(e.data);
+      player.connect(audio.destination);
+      capture = new AudioWorkletNode(audio, 'call-capture', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+      capture.port.onmessage = (e) => onMicrophone(e.data);
+      const silent = audio.createGain();
+      silent.gain.value = 0;
+      audio.createMediaStreamSource(mic).connect(capture);
+      capture.connect(silent).connect(audio.destination);
+      if (audio.state !== 'running') await audio.resume();
+    } catch (_) {
+      teardown();
+      joining = false;
+      setState('error');
+      return;
+    }
+    if (canvas) video = new VideoPipe(canvas, () => sendJson(systemMessage('system.keyframe_request', {})));
+    raf = requestAnimationFrame(tick);
+    joining = false;
+    connect();
+  }
+
+  function teardown() {
+    clearTimeout(retryTimer);
+    cancelAnimationFrame(raf);
+    if (mic) mic.getTracks().forEach((t) => t.stop());
+    if (audio) audio.close().catch(() => {});
+    if (video) video.reset();
+    mic = null;
+    audio = null;
+    player = null;
+    capture = null;
+    video = null;
+    clock = { t: -1, ctxTime: 0, playing: false };
+    anchor = null;
+    stage.classList.remove('speaking');
+  }
+
+  function finish(kind, detail) {
+    finalState = kind;
+    const socket = ws;
+    ws = null;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, kind);
+    teardown();
+    setState(kind, detail);
+  }
+
+  leaveButton.addEventListener('click', () => finish('left'));
+
+  function setMuted(value) {
+    muted = value;
+    muteButton.setAttribute('aria-pressed', String(muted));
+    muteLabel.textContent = muted ? 'Unmute' : 'Mute';
+    body.classList.toggle('muted', muted);
+    if (mic) mic.getAudioTracks().forEach((t) => { t.enabled = !muted; });
+  }
+
+  muteButton.addEventListener('click', () => setMuted(!muted));
+
+  // ---- the media socket -------------------------------------------------------------------------------------------
+
+  function systemMessage(type, properties) {
+    return { message_type: 'system', event_type: type, conversation_id: cfg.conversation_id, properties };
+  }
+
+  function sendJson(message) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  function socketUrl() {
+    const url = new URL(cfg.media_path, location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (meetingToken) url.searchParams.set('meeting_token', meetingToken);
+    return url.href;
+  }
+
+  function clientSummary() {
+    const brands = navigator.userAgentData && navigator.userAgentData.brands;
+    return (brands ? brands.map((b) => `${b.brand} ${b.version}`).join(', ') : navigator.userAgent).slice(0, 200);
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    const socket = new WebSocket(socketUrl());
+    socket.binaryType = 'arraybuffer';
+    ws = socket;
+    socket.onopen = () => {
+      if (ws !== socket) return;
+      socket.send(JSON.stringify(systemMessage('system.hello', {
+        sample_rate: audio ? audio.sampleRate : SOURCE_RATE,
+        audio_only: !!cfg.audio_only,
+        client: clientSummary(),
+      })));
+      if (state === 'connecting') setState('waiting');
+    };
+    socket.onmessage = (e) => {
+      if (ws !== socket) return;
+      if (typeof e.data === 'string') onText(e.data);
+      else onBinary(e.data);
+    };
+    socket.onclose = (e) => {
+      if (ws === socket) onClosed(e);
+    };
+  }
+
+  function onClosed(e) {
+    ws = null;
+    if (finalState) return;
+    if (e.code === 4404) { finish('bad-link'); return; }
+    if (e.code === 4403) { finish('auth'); return; }
+    if (e.code === 4410) { finish('ended', e.reason); return; }
+    const next = hasBeenLive ? 'reconnecting' : 'waiting';
+    if (state !== next) setState(next);
+    // Back-off with jitter: a worker failover is over within seconds, a waiting page should not hammer the server.
+    const delay = Math.min(8000, 300 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() * 0.5);
+    attempt++;
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function onText(text) {
+    let m;
+    try { m = JSON.parse(text); } catch (_) { return; }
+    if (!m || typeof m.event_type !== 'string') return;
+    const p = (m.properties && typeof m.properties === 'object') ? m.properties : {};
+    switch (m.event_type) {
+      case 'system.ready': onReady(); break;
+      case 'system.flush': flush(Number(p.after)); break;
+      case 'system.ended': finish('ended', p.shutdown_reason); break;
+      case 'system.error': break; // a protocol mistake of ours; the call goes on
+      default:
+        if (m.event_type.startsWith('conversation.')) onConversation(m, p);
+        break;
+    }
+  }
+
+  function onReady() {
+    attempt = 0;
+    hasBeenLive = true;
+    // A (re)connection starts a fresh stream: the worker sends a keyframe first.
+    if (player) player.port.postMessage({ type: 'reset' });
+    if (video) video.reset();
+    clock = { t: -1, ctxTime: 0, playing: false };
+    anchor = null;
+    setState('live');
+    while (pendingIn.length) sendJson(pendingIn.shift());
+  }
+
+  function onBinary(buffer) {
+    if (buffer.byteLength < 16) return;
+    const view = new DataView(buffer);
+    const kind = view.getUint8(0);
+    const t = Number(view.getBigInt64(8, true));
+    if (kind === KIND_AUDIO) {
+      if (player && (buffer.byteLength - 16) % 2 === 0) player.port.postMessage({ type: 'audio', t, pcm: buffer.slice(16) });
+    } else if (kind === KIND_VIDEO && video) {
+      video.push((view.getUint8(1) & 1) === 1, view.getUint16(2, true), view.getUint16(4, true), t, new Uint8Array(buffer, 16));
+    }
+  }
+
+  function onMicrophone(message) {
+    if (muted || state !== 'live' || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > 1 << 20) return; // a stalled socket: do not queue seconds of stale speech
+    ws.send(message);
+  }
+
+  function flush(afterSeconds) {
+    if (!Number.isFinite(afterSeconds)) return;
+    const after = afterSeconds * 1e6;
+    if (player) player.port.postMessage({ type: 'flush', after });
+    if (video) video.flush(after);
+    stage.classList.remove('speaking');
+  }
+
+  // ---- clock: the audio being played drives the picture -------------------------------------------------------------
+
+  function onClock(m) {
+    clock = m;
+    if (!m.playing || state !== 'live') return;
+    const now = performance.now();
+    if (now - lastPlaybackAt >= 200 && m.t !== lastPlaybackSent) {
+      lastPlaybackSent = m.t;
+      lastPlaybackAt = now;
+      sendJson(systemMessage('system.playback', { media_time: m.t / 1e6 }));
+    }
+  }
+
+  function mediaClock() {
+    const now = performance.now();
+    if (audio && clock.playing && clock.t >= 0) {
+      const t = clock.t + Math.max(0, audio.currentTime - clock.ctxTime) * 1e6;
+      anchor = { t, at: now };
+      return t;
+    }
+    return anchor ? anchor.t + (now - anchor.at) * 1000 : null;
+  }
+
+  function tick() {
+    raf = requestAnimationFrame(tick);
+    if (!video) return;
+    let t = mediaClock();
+    const first = video.firstTimestamp();
+    // No audio to follow (silence, or before the first chunk): run on the page's clock from the first frame.
+    if (first !== null && (t === null || (!clock.playing && first > t + 1e6))) {
+      anchor = { t: first, at: performance.now() };
+      t = first;
+    }
+    if (t !== null && video.render(t) && !stage.classList.contains('has-video')) {
+      stage.classList.add('has-video');
+      performance.mark('first-frame'); // for latency measurements (navigation start → first replica frame)
+    }
+  }
+
+  class VideoPipe {
+    constructor(target, onKeyframeNeeded) {
+      this.canvas = target;
+      this.context = target.getContext('2d');
+      this.onKeyframeNeeded = onKeyframeNeeded;
+      this.decoder = null;
+      this.size = '';
+      this.frames = [];
+      this.needKey = true;
+      this.lastSubmitted = -1;
+      this.flushed = null;
+      this.lastRequest = -1e9;
+    }
+
+    configure(width, height) {
+      this.closeDecoder();
+      this.decoder = new VideoDecoder({ output: (f) => this.onFrame(f), error: () => this.fail() });
+      this.decoder.configure({ codec: 'vp8', codedWidth: width, codedHeight: height, optimizeForLatency: true });
+      this.size = `${width}x${height}`;
+    }
+
+    push(key, width, height, t, data) {
+      if (this.needKey && !key) { this.requestKey(); return; }
+      const ready = this.decoder && this.decoder.state === 'configured';
+      if (key && (!ready || this.size !== `${width}x${height}`)) this.configure(width, height);
+      if (!this.decoder || this.decoder.state !== 'configured' || this.decoder.decodeQueueSize > 30) {
+        this.needKey = true; // broken or too far behind: start again at the next keyframe
+        this.requestKey();
+        return;
+      }
+      try {
+        this.decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: t, data }));
+        this.needKey = false;
+        this.lastSubmitted = t;
+      } catch (_) {
+        this.fail();
+      }
+    }
+
+    fail() {
+      this.closeDecoder();
+      this.needKey = true;
+      this.requestKey();
+    }
+
+    requestKey() {
+      const now = performance.now();
+      if (now - this.lastRequest >= 500) {
+        this.lastRequest = now;
+        this.onKeyframeNeeded();
+      }
+    }
+
+    closeDecoder() {
+      if (this.decoder && this.decoder.state !== 'closed') {
+        try { this.decoder.close(); } catch (_) { /* already closed */ }
+      }
+      this.decoder = null;
+      this.size = '';
+    }
+
+    onFrame(frame) {
+      const f = this.flushed;
+      if (f && frame.timestamp > f.after && frame.timestamp <= f.until) { frame.close(); return; }
+      this.frames.push(frame);
+      if (this.frames.length > 120) this.frames.shift().close();
+    }
+
+    firstTimestamp() {
+      return this.frames.length ? this.frames[0].timestamp : null;
+    }
+
+    /** Draws the newest frame due at media time `t` (µs); true when one was drawn. */
+    render(t) {
+      let pick = -1;
+      for (let i = 0; i < this.frames.length && this.frames[i].timestamp <= t; i++) pick = i;
+      if (pick < 0) return false;
+      const frame = this.frames[pick];
+      for (let i = 0; i < pick; i++) this.frames[i].close();
+      this.frames.splice(0, pick + 1);
+      if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
+        this.canvas.width = frame.displayWidth;
+        this.canvas.height = frame.displayHeight;
+      }
+      this.context.drawImage(frame, 0, 0);
+      this.canvas.dataset.mediaTime = (frame.timestamp / 1e6).toFixed(3);
+      this.canvas.hidden = false;
+      frame.close();
+      return true;
+    }
+
+    /** Drops frames stamped after `after` (µs) that came before the flush, decoded or not yet. */
+    flush(after) {
+      this.frames = this.frames.filter((f) => {
+        if (f.timestamp > after) { f.close(); return false; }
+        return true;
+      });
+      this.flushed = { after, until: this.lastSubmitted };
+    }
+
+    reset() {
+      this.frames.forEach((f) => f.close());
+      this.frames = [];
+      this.closeDecoder();
+      this.needKey = true;
+      this.flushed = null;
+      this.lastSubmitted = -1;
+    }
+  }
+
+  // ---- conversation events: captions, speaking, the embedding page ------------------------------------------------
+
+  function onConversation(m, p) {
+    toParent(m);
+    switch (m.event_type) {
+      case 'conversation.utterance':
+        if (captionsOn && typeof p.speech === 'string' && p.speech.trim()) addCaption(p.role === 'user' ? 'user' : 'replica', p.speech);
+        break;
+      case 'conversation.replica.started_speaking': stage.classList.add('speaking'); break;
+      case 'conversation.replica.stopped_speaking':
+      case 'conversation.replica_interrupted': stage.classList.remove('speaking'); break;
+      default: break;
+    }
+  }
+
+  function addCaption(role, text) {
+    const line = document.createElement('p');
+    line.className = `caption from-${role}`;
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = role === 'user' ? 'You' : replica;
+    const said = document.createElement('span');
+    said.className = 'said';
+    said.textContent = text;
+    line.append(who, said);
+    captionsBox.append(line);
+    while (captionsBox.children.length > 3) captionsBox.firstElementChild.remove();
+    setTimeout(() => line.remove(), 12000);
+  }
+
+  // ---- start ------------------------------------------------------------------------------------------------------
+
+  if (cfg.status === 'ended') {
+    finalState = 'ended';
+    setState('ended', cfg.shutdown_reason);
+  } else {
+    const reason = unsupportedReason();
+    setState(reason ? 'unsupported' : 'prejoin', reason);
+  }
+})();
