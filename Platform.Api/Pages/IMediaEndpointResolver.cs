@@ -11,15 +11,19 @@ public interface IMediaEndpointResolver
     ValueTask<Uri?> ResolveAsync(ConversationId conversation, CancellationToken cancellationToken);
 }
 
-/// <summary>Asks the render pool which worker runs the conversation and maps that worker to its base URI through
-/// <see cref="MediaOptions.Workers"/> (falling back to <see cref="MediaOptions.DefaultWorker"/>).</summary>
+/// <summary>Asks the render pool for the media endpoint the conversation's worker registered. An operator can override
+/// it per worker with <see cref="MediaOptions.Workers"/> (a worker behind NAT), and <see cref="MediaOptions.DefaultWorker"/>
+/// serves a worker that registered none.</summary>
 internal sealed class ConfiguredMediaEndpoints(IGrainFactory grains, IOptionsMonitor<MediaOptions> options) : IMediaEndpointResolver
 {
     public async ValueTask<Uri?> ResolveAsync(ConversationId conversation, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
-        var worker = await grains.GetGrain<IRenderPoolGrain>(RenderPool.Key).WorkerOfAsync(conversation);
-        var baseUri = worker is not null && o.Workers.TryGetValue(worker, out var mapped) ? mapped : o.DefaultWorker;
+        var pool = grains.GetGrain<IRenderPoolGrain>(RenderPool.Key);
+        var worker = await pool.WorkerOfAsync(conversation);
+        var baseUri = worker is null ? null
+            : o.Workers.TryGetValue(worker, out var mapped) ? mapped
+            : await pool.MediaUrlOfAsync(conversation) ?? o.DefaultWorker;
         if (string.IsNullOrWhiteSpace(baseUri))
         {
             return null;

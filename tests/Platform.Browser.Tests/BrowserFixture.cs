@@ -63,7 +63,15 @@ public sealed class BrowserFixture : IAsyncLifetime
 
         Embedder = await EmbedderSite.StartAsync();
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        Browser = await LaunchChromiumAsync(Playwright, wav);
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(15_000);
+        Worker.Video = await Vp8Encoder.EncodeAsync(Browser, ApiBase, frames: 60, keyEvery: Worker.KeyEvery);
+    }
+
+    /// <summary>Debian's Chromium, headless, with the flags the closed network needs and a fake microphone playing
+    /// <paramref name="wav"/> once (from when the page opens the device).</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright, string wav) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
@@ -76,9 +84,6 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--autoplay-policy=user-gesture-required",
             ],
         });
-        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(15_000);
-        Worker.Video = await Vp8Encoder.EncodeAsync(Browser, ApiBase, frames: 60, keyEvery: Worker.KeyEvery);
-    }
 
     public async Task DisposeAsync()
     {
@@ -135,7 +140,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, name + ".png") });
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -185,10 +190,11 @@ public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 /// <summary>The fake microphone: Flite says a sentence, after a short silence, as a 16 kHz mono WAV.</summary>
 public static class FakeMicrophone
 {
-    public static async Task WriteAsync(string path)
+    public static async Task WriteAsync(string path, string text = "Hello, can you hear me? I would like to book an appointment for next week, please.",
+        double leadSeconds = 0.25, string voice = "kal")
     {
         var speech = path + ".speech.wav";
-        var flite = Process.Start(new ProcessStartInfo("flite", ["-t", "Hello, can you hear me? I would like to book an appointment for next week, please.", "-o", speech])
+        var flite = Process.Start(new ProcessStartInfo("flite", ["-voice", voice, "-t", text, "-o", speech])
         {
             RedirectStandardError = true,
         }) ?? throw new InvalidOperationException("flite did not start: run infra/install.sh (install.d/20-speech.sh).");
@@ -196,8 +202,9 @@ public static class FakeMicrophone
         Assert.True(flite.ExitCode == 0, $"flite failed: {await flite.StandardError.ReadToEndAsync()}");
         var (rate, samples) = Wav.ReadMono16(await File.ReadAllBytesAsync(speech));
         File.Delete(speech);
-        var lead = new short[rate / 4];
-        await File.WriteAllBytesAsync(path, Wav.Mono16(rate, [.. lead, .. samples, .. lead]));
+        var lead = new short[(int)(rate * leadSeconds)];
+        var tail = new short[rate / 4];
+        await File.WriteAllBytesAsync(path, Wav.Mono16(rate, [.. lead, .. samples, .. tail]));
     }
 }
 

@@ -18,6 +18,7 @@ using Platform.Render.Worker.Media;
 using Platform.Silo.Render;
 using Platform.Testing;
 using Platform.Testing.OpenAi;
+using Platform.Testing.Workers;
 
 namespace Platform.Render.Worker.Tests.Media;
 
@@ -30,7 +31,7 @@ internal sealed class MediaTestKit : IAsyncDisposable
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
-    private readonly List<MediaWorker> _workers = [];
+    private readonly List<InProcessMediaWorker> _workers = [];
     private readonly WorkerEngine _engine = new(allowPrivateEndpoints: true); // the test LLM is on loopback
 
     private MediaTestKit(PlatformCluster cluster, OpenAiChatServer llm)
@@ -51,39 +52,18 @@ internal sealed class MediaTestKit : IAsyncDisposable
         return new MediaTestKit(cluster, llm);
     }
 
-    /// <summary>A worker: the production runner and heartbeat loop plus its media endpoint on a loopback port.</summary>
-    public async Task<MediaWorker> StartWorkerAsync(string id)
+    /// <summary>A worker: the production runner and heartbeat loop plus its media endpoint, all on the fake clock.</summary>
+    public async Task<InProcessMediaWorker> StartWorkerAsync(string id)
     {
-        var options = Options.Create(new RenderOptions { WorkerId = id, MaxSessions = 2, VideoWidth = 320, VideoHeight = 180, FramesPerSecond = 10, MediaKey = "media-key" });
-        var loggers = NullLoggerFactory.Instance;
-        var runner = new MediaSessionRunner(Grains, options, _engine, Cluster.Time, loggers);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSingleton(runner);
-        builder.Services.AddSingleton(options);
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapMediaEndpoints();
-        await app.StartAsync();
-        var url = KestrelMediaAddress.ToWebSocket(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var worker = new RenderWorker(Grains, runner, options, Cluster.Time, loggers.CreateLogger<RenderWorker>(), new FixedAddress(url));
-        var life = new CancellationTokenSource();
-        var startedAt = Cluster.Time.GetUtcNow();
-        var media = new MediaWorker(worker, runner, app, life, worker.RunAsync(life.Token), url, startedAt);
-        _workers.Add(media);
-        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(worker.Cycles > 0), Wait, $"{id} registered");
-        return media;
+        var worker = await InProcessMediaWorker.StartAsync(Grains, _engine, id, Cluster.Time, Cluster.Time, o => o.FramesPerSecond = 10);
+        _workers.Add(worker);
+        return worker;
     }
 
     /// <summary>What kill -9 looks like: the heartbeat stops and the media endpoint vanishes; nothing is drained.</summary>
-    public async Task KillAsync(MediaWorker worker)
+    public async Task KillAsync(InProcessMediaWorker worker)
     {
-        await worker.Life.CancelAsync();
-        await worker.Loop;
-        await worker.App.StopAsync(CancellationToken.None);
-        await worker.Runner.DisposeAsync();
-        await worker.App.DisposeAsync();
+        await worker.KillAsync();
         _workers.Remove(worker);
     }
 
@@ -154,15 +134,6 @@ internal sealed class MediaTestKit : IAsyncDisposable
         _engine.Dispose();
     }
 
-    private sealed class FixedAddress(string url) : IWorkerMediaAddress
-    {
-        public Task<string> GetAsync(CancellationToken cancellationToken) => Task.FromResult(url);
-    }
-}
-
-internal sealed record MediaWorker(RenderWorker Worker, MediaSessionRunner Runner, WebApplication App, CancellationTokenSource Life, Task Loop, string Url, DateTimeOffset StartedAt)
-{
-    public IEnumerable<LiveSession> Sessions => Worker.Running.Select(Runner.Find).OfType<LiveSession>();
 }
 
 /// <summary>A page's side of the media socket, recording everything it receives.</summary>
@@ -190,7 +161,7 @@ internal sealed class MediaClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<MediaClient> ConnectAsync(string workerUrl, ConversationId conversation, string key = "media-key", bool audioOnly = false)
+    public static async Task<MediaClient> ConnectAsync(string workerUrl, ConversationId conversation, string key = InProcessMediaWorker.MediaKey, bool audioOnly = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader(MediaEndpoints.KeyHeader, key);
