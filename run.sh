@@ -21,14 +21,18 @@ phase "start PostgreSQL"
 infra/postgres.sh start "$data/pg" "$pg_port"
 
 [ -f "$data/secrets.key" ] || head -c 32 /dev/urandom | base64 > "$data/secrets.key"
+[ -f "$data/media.key" ] || head -c 24 /dev/urandom | base64 > "$data/media.key"
 [ -f "$data/operator.key" ] || echo "op_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$data/operator.key"
-chmod 600 "$data/secrets.key" "$data/operator.key"
+chmod 600 "$data/secrets.key" "$data/operator.key" "$data/media.key"
 operator_key=$(cat "$data/operator.key")
 
 export Platform__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=100"
 export Platform__SecretsKey="$(cat "$data/secrets.key")"
 export Platform__PublicBaseUrl="http://localhost:$api_port"
 export Operator__ApiKey="$operator_key"
+# The Api relays each page's media socket to the render worker running its conversation; they share this key.
+export Media__Key="$(cat "$data/media.key")"
+export Render__MediaKey="$Media__Key"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 phase "build"
@@ -56,7 +60,8 @@ for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/nu
 curl -fs "http://127.0.0.1:$api_port/healthz" >/dev/null || { echo "the Api did not start; see .data/logs/api.log"; tail -20 "$data/logs/api.log"; exit 1; }
 
 phase "start render worker (log: .data/logs/worker.log)"
-Render__WorkerId="local-cpu" Render__DrainTimeout="00:00:05" \
+# One machine: the worker may call an LLM on this machine or its network (PLATFORM_LLM_BASE_URL=http://localhost...).
+Render__WorkerId="local-cpu" Render__DrainTimeout="00:00:05" Render__AllowPrivateEndpoints=true \
   dotnet Platform.Render.Worker/bin/Release/net10.0/Platform.Render.Worker.dll >"$data/logs/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "registered with the render pool" "$data/logs/worker.log" 2>/dev/null && break; sleep 0.5; done
@@ -101,9 +106,9 @@ cat <<MSG
     Demo API key   $DEMO_API_KEY
     Demo persona   $persona   (replica $replica, LLM model: $llm_model)
 
-  Start a conversation:
+  Start a conversation, then open its conversation_url in a browser (Chrome/Chromium/Edge), press Join and talk:
     curl -s -X POST http://localhost:$api_port/v2/conversations -H "x-api-key: $DEMO_API_KEY" \\
-         -H 'content-type: application/json' -d '{"persona_id":"$persona"}'
+         -H 'content-type: application/json' -d '{"persona_id":"$persona","custom_greeting":"Hi! What can I do for you?"}'
 
   The demo persona's LLM is '$llm_model'.$( [ "$llm_model" = platform/repeat ] && printf '%s' " It answers by repeating what it heard.
   To connect a real OpenAI-compatible LLM, restart with e.g.
