@@ -29,9 +29,16 @@ public sealed class FfiClient
     private readonly Dictionary<ulong, FfiEvent> early = [];
     private readonly ConcurrentDictionary<MessageDescriptor, FieldDescriptor?> asyncIdFields = new();
 
-    private FfiClient()
+    // Tests stand in for the library's request entry point; events still go through Deliver, as in production.
+    private readonly Func<FfiRequest, FfiResponse>? transport;
+
+    private FfiClient(Func<FfiRequest, FfiResponse>? transport = null)
     {
+        this.transport = transport;
     }
+
+    /// <summary>A client whose requests are answered by <paramref name="transport"/> (a recorded library), for tests.</summary>
+    internal static FfiClient ForTransport(Func<FfiRequest, FfiResponse> transport) => new(transport);
 
     /// <summary>The client, loading and initialising the native library on first use.</summary>
     public static unsafe FfiClient Instance
@@ -68,6 +75,7 @@ public sealed class FfiClient
     /// <summary>A synchronous request; throws <see cref="FfiException"/> when the library rejects it.</summary>
     public unsafe FfiResponse Request(FfiRequest request)
     {
+        if (transport is not null) return transport(request);
         var bytes = request.ToByteArray();
         byte* resPtr = null;
         nuint resLen = 0;

@@ -72,12 +72,14 @@ public sealed class LiveKitRoom : IAsyncDisposable
     internal FfiHandle LocalParticipant { get; }
 
     /// <summary>Joins the room at <paramref name="url"/> (ws:// or wss://) with an access token.</summary>
-    public static async Task<LiveKitRoom> ConnectAsync(string url, string token, LiveKitConnectOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<LiveKitRoom> ConnectAsync(string url, string token, LiveKitConnectOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(FfiClient.Instance, url, token, options, cancellationToken);
+
+    internal static async Task<LiveKitRoom> ConnectAsync(FfiClient client, string url, string token, LiveKitConnectOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(url);
         ArgumentException.ThrowIfNullOrEmpty(token);
         options ??= new LiveKitConnectOptions();
-        var client = FfiClient.Instance;
         var ev = await client.RequestAsync(new FfiRequest
         {
             Connect = new ConnectRequest
