@@ -30,6 +30,8 @@ internal sealed class RecordedLibrary
 
     public ConcurrentQueue<FfiRequest> Requests { get; } = new();
 
+    public ConcurrentQueue<(string Topic, byte[] Data)> PublishedData { get; } = new();
+
     /// <summary>Answer of the remote participant to our RPC calls (null: success with "ok").</summary>
     public RpcError? RpcAnswerError { get; set; }
 
@@ -90,9 +92,26 @@ internal sealed class RecordedLibrary
                 _ = Task.Run(() => Emit(new FfiEvent { PerformRpc = callback }));
                 return new FfiResponse { PerformRpc = new PerformRpcResponse { AsyncId = id } };
             }
+            case FfiRequest.MessageOneofCase.PublishTrack:
+            {
+                var id = request.PublishTrack.RequestAsyncId;
+                var publication = new OwnedTrackPublication
+                {
+                    Handle = new FfiOwnedHandle { Id = NextHandle() },
+                    Info = new TrackPublicationInfo { Sid = $"TR_{id}", Source = request.PublishTrack.Options.Source },
+                };
+                _ = Task.Run(() => Emit(new FfiEvent { PublishTrack = new PublishTrackCallback { AsyncId = id, Publication = publication } }));
+                return new FfiResponse { PublishTrack = new PublishTrackResponse { AsyncId = id } };
+            }
             case FfiRequest.MessageOneofCase.PublishData:
             {
                 var id = request.PublishData.RequestAsyncId;
+                unsafe
+                {
+                    // The caller's buffer is valid while the request is handled, as for the library (which copies it).
+                    PublishedData.Enqueue((request.PublishData.Topic,
+                        new ReadOnlySpan<byte>((void*)request.PublishData.DataPtr, (int)request.PublishData.DataLen).ToArray()));
+                }
                 _ = Task.Run(() => Emit(new FfiEvent { PublishData = new PublishDataCallback { AsyncId = id } }));
                 return new FfiResponse { PublishData = new PublishDataResponse { AsyncId = id } };
             }
