@@ -30,11 +30,19 @@ internal static unsafe partial class FfiNative
     /// <summary><c>void livekit_ffi_dispose()</c>.</summary>
     public static delegate* unmanaged<void> Dispose;
 
-    /// <summary>The folder holding the packed npm packages and the stub: PLATFORM_LIVEKIT_FFI_DIR, else .assets/livekit-ffi next to Platform.sln.</summary>
+    /// <summary>The platform's assets root (the same variable the face and VAD assets honour).</summary>
+    public const string PlatformAssetsEnvVar = "PLATFORM_ASSETS";
+
+    /// <summary>
+    /// The folder holding the packed npm packages and the stub: PLATFORM_LIVEKIT_FFI_DIR, else PLATFORM_ASSETS/livekit-ffi,
+    /// else .assets/livekit-ffi next to Platform.sln.
+    /// </summary>
     public static string AssetsDirectory()
     {
         var fromEnv = Environment.GetEnvironmentVariable(AssetsEnvVar);
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+        var assets = Environment.GetEnvironmentVariable(PlatformAssetsEnvVar);
+        if (!string.IsNullOrWhiteSpace(assets) && Directory.Exists(Path.Combine(assets, "livekit-ffi"))) return Path.Combine(assets, "livekit-ffi");
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Platform.sln"))) return Path.Combine(dir.FullName, ".assets", "livekit-ffi");
