@@ -115,6 +115,18 @@ internal sealed class RecordedLibrary
                 _ = Task.Run(() => Emit(new FfiEvent { PublishData = new PublishDataCallback { AsyncId = id } }));
                 return new FfiResponse { PublishData = new PublishDataResponse { AsyncId = id } };
             }
+            case FfiRequest.MessageOneofCase.AudioStreamFromParticipant:
+                return new FfiResponse
+                {
+                    AudioStreamFromParticipant = new AudioStreamFromParticipantResponse
+                    {
+                        Stream = new OwnedAudioStream
+                        {
+                            Handle = new FfiOwnedHandle { Id = NextHandle() },
+                            Info = new AudioStreamInfo { Type = request.AudioStreamFromParticipant.Type },
+                        },
+                    },
+                };
             case FfiRequest.MessageOneofCase.Disconnect:
             {
                 var id = request.Disconnect.RequestAsyncId;
