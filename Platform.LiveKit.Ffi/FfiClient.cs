@@ -27,6 +27,7 @@ public sealed class FfiClient
     private readonly Lock asyncGate = new();
     private readonly Dictionary<ulong, TaskCompletionSource<FfiEvent>> pending = [];
     private readonly Dictionary<ulong, FfiEvent> early = [];
+    private readonly HashSet<ulong> abandoned = [];
     private readonly ConcurrentDictionary<MessageDescriptor, FieldDescriptor?> asyncIdFields = new();
 
     // Tests stand in for the library's request entry point; events still go through Deliver, as in production.
@@ -132,6 +133,11 @@ public sealed class FfiClient
             {
                 return await tcs.Task.ConfigureAwait(false);
             }
+            catch (OperationCanceledException)
+            {
+                Abandon(theirId); // its callback may still come: drop it then instead of keeping it
+                throw;
+            }
             finally
             {
                 Unregister(theirId);
@@ -161,7 +167,7 @@ public sealed class FfiClient
             TaskCompletionSource<FfiEvent>? waiter;
             lock (asyncGate)
             {
-                if (!pending.Remove(asyncId, out waiter)) early[asyncId] = ev;
+                if (!pending.Remove(asyncId, out waiter) && !abandoned.Remove(asyncId)) early[asyncId] = ev;
             }
             waiter?.TrySetResult(ev);
             return;
@@ -196,6 +202,14 @@ public sealed class FfiClient
             if (!early.Remove(asyncId, out arrived)) pending[asyncId] = tcs;
         }
         if (arrived is not null) tcs.TrySetResult(arrived);
+    }
+
+    private void Abandon(ulong asyncId)
+    {
+        lock (asyncGate)
+        {
+            if (!early.Remove(asyncId)) abandoned.Add(asyncId);
+        }
     }
 
     private void Unregister(ulong asyncId)

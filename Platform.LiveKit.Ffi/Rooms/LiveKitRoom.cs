@@ -36,6 +36,8 @@ public sealed class LiveKitRoom : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RemoteTrack> tracks = new();
     private readonly ConcurrentDictionary<ulong, ByteStreamReader> readers = new();
     private readonly ConcurrentDictionary<string, FfiHandle> publications = new();
+    private readonly Channel<(FfiEvent Event, byte[]? Data)> inbox =
+        Channel.CreateUnbounded<(FfiEvent, byte[]?)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock gate = new();
     private int disposed;
 
@@ -103,6 +105,7 @@ public sealed class LiveKitRoom : IAsyncDisposable
         }
         var room = new LiveKitRoom(client, callback.Result);
         client.EventReceived += room.OnEvent;
+        _ = Task.Run(room.ProcessAsync);
         // Room events are held back by the library until this request: nothing is missed between join and subscribe.
         client.Request(new FfiRequest { ReadyForRoomEvent = new ReadyForRoomEventRequest { RoomHandle = room.Handle.Id } });
         return room;
@@ -257,6 +260,7 @@ public sealed class LiveKitRoom : IAsyncDisposable
         finally
         {
             client.EventReceived -= OnEvent;
+            inbox.Writer.TryComplete();
             ReleaseAll(DisconnectReason.ClientInitiated);
         }
     }
@@ -284,30 +288,55 @@ public sealed class LiveKitRoom : IAsyncDisposable
         }
     }
 
-    // Runs on the library's callback thread: copy what is needed, drop owned handles, never block.
+    // Runs on the library's callback thread: only copies what cannot wait (a data packet's buffer) and queues the event.
+    // Everything else, requests back into the library included, happens on the room's own task (ProcessAsync).
     private void OnEvent(FfiEvent ev)
     {
         switch (ev.MessageCase)
         {
             case FfiEvent.MessageOneofCase.RoomEvent when ev.RoomEvent.RoomHandle == Handle.Id:
-                OnRoomEvent(ev.RoomEvent);
+                var packet = ev.RoomEvent.DataPacketReceived;
+                byte[]? data = null;
+                if (packet is not null && packet.ValueCase == DataPacketReceived.ValueOneofCase.User) data = CopyAndDrop(packet.User.Data);
+                inbox.Writer.TryWrite((ev, data));
                 break;
-            case FfiEvent.MessageOneofCase.ByteStreamReaderEvent when readers.TryGetValue(ev.ByteStreamReaderEvent.ReaderHandle, out var reader):
-                if (reader.Apply(ev.ByteStreamReaderEvent) && readers.TryRemove(reader.Handle.Id, out _)) reader.Handle.Dispose();
+            case FfiEvent.MessageOneofCase.ByteStreamReaderEvent:
+                inbox.Writer.TryWrite((ev, null));
                 break;
             case FfiEvent.MessageOneofCase.RpcMethodInvocation when ev.RpcMethodInvocation.LocalParticipantHandle == LocalParticipant.Id:
-                var rpc = ev.RpcMethodInvocation;
-                events.Writer.TryWrite(new RpcInvoked(new RpcInvocation(rpc.InvocationId, rpc.Method, rpc.RequestId, rpc.CallerIdentity,
-                    rpc.Payload, TimeSpan.FromMilliseconds(rpc.ResponseTimeoutMs))));
+                inbox.Writer.TryWrite((ev, null));
                 break;
         }
     }
 
-    private void OnRoomEvent(RoomEvent ev)
+    private async Task ProcessAsync()
     {
-        lock (gate)
+        await foreach (var (ev, data) in inbox.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            if (Handle.IsClosed) return;
+            lock (gate)
+            {
+                if (Handle.IsClosed) continue;
+                switch (ev.MessageCase)
+                {
+                    case FfiEvent.MessageOneofCase.RoomEvent:
+                        OnRoomEvent(ev.RoomEvent, data);
+                        break;
+                    case FfiEvent.MessageOneofCase.ByteStreamReaderEvent when readers.TryGetValue(ev.ByteStreamReaderEvent.ReaderHandle, out var reader):
+                        if (reader.Apply(ev.ByteStreamReaderEvent) && readers.TryRemove(reader.Handle.Id, out _)) reader.Handle.Dispose();
+                        break;
+                    case FfiEvent.MessageOneofCase.RpcMethodInvocation:
+                        var rpc = ev.RpcMethodInvocation;
+                        events.Writer.TryWrite(new RpcInvoked(new RpcInvocation(rpc.InvocationId, rpc.Method, rpc.RequestId, rpc.CallerIdentity,
+                            rpc.Payload, TimeSpan.FromMilliseconds(rpc.ResponseTimeoutMs))));
+                        break;
+                }
+            }
+        }
+    }
+
+    private void OnRoomEvent(RoomEvent ev, byte[]? data)
+    {
+        {
             switch (ev.MessageCase)
             {
                 case RoomEvent.MessageOneofCase.ParticipantConnected:
@@ -347,8 +376,7 @@ public sealed class LiveKitRoom : IAsyncDisposable
                 case RoomEvent.MessageOneofCase.DataPacketReceived when ev.DataPacketReceived.ValueCase == DataPacketReceived.ValueOneofCase.User:
                 {
                     var packet = ev.DataPacketReceived;
-                    var data = CopyAndDrop(packet.User.Data);
-                    events.Writer.TryWrite(new DataReceived(packet.ParticipantIdentity, packet.User.Topic, data,
+                    events.Writer.TryWrite(new DataReceived(packet.ParticipantIdentity, packet.User.Topic, data ?? [],
                         packet.Kind == DataPacketKind.KindReliable));
                     break;
                 }
@@ -357,11 +385,20 @@ public sealed class LiveKitRoom : IAsyncDisposable
                     var opened = ev.ByteStreamOpened;
                     var reader = new ByteStreamReader(FfiHandle.From(opened.Reader.Handle), opened.Reader.Info, opened.ParticipantIdentity);
                     readers[reader.Handle.Id] = reader;
-                    // Chunks flow as ByteStreamReaderEvents from here on.
-                    client.Request(new FfiRequest
+                    try
                     {
-                        ByteReadIncremental = new ByteStreamReaderReadIncrementalRequest { ReaderHandle = reader.Handle.Id },
-                    });
+                        // Chunks flow as ByteStreamReaderEvents from here on.
+                        client.Request(new FfiRequest
+                        {
+                            ByteReadIncremental = new ByteStreamReaderReadIncrementalRequest { ReaderHandle = reader.Handle.Id },
+                        });
+                    }
+                    catch (FfiException e)
+                    {
+                        readers.TryRemove(reader.Handle.Id, out _);
+                        reader.Abort(e.Message);
+                        reader.Handle.Dispose();
+                    }
                     events.Writer.TryWrite(new ByteStreamReceived(reader));
                     break;
                 }
@@ -374,6 +411,7 @@ public sealed class LiveKitRoom : IAsyncDisposable
                 case RoomEvent.MessageOneofCase.Disconnected:
                     Interlocked.Exchange(ref disposed, 1);
                     client.EventReceived -= OnEvent;
+                    inbox.Writer.TryComplete();
                     ReleaseAll(ev.Disconnected.Reason);
                     break;
             }
