@@ -33,7 +33,18 @@ unpack "@livekit/rtc-ffi-bindings" "$schema_version" bindings
 node_lib="$dest/native/rtc-node.linux-x64-gnu.node"
 stub_so="$dest/libnapi_stub.so"
 if [ ! -f "$stub_so" ] || [ "$node_lib" -nt "$stub_so" ]; then
-  command -v cc >/dev/null || { echo "45-livekit-ffi: a C compiler (cc) is required" >&2; exit 1; }
+  if ! command -v cc >/dev/null; then
+    missing=()
+    for p in gcc libc6-dev; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+      echo "install: apt-get install ${missing[*]} (to build the napi stub)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get -o DPkg::Lock::Timeout=120 update -qq
+      apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+  fi
   echo "install: napi stub for $(basename "$node_lib")"
   stub_c="$dest/napi_stub.c"
   {
