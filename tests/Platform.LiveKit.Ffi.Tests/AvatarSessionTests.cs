@@ -1,0 +1,328 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Platform.LiveKit.Ffi.Avatar;
+using Platform.LiveKit.Ffi.Media;
+using Platform.LiveKit.Ffi.Proto;
+using Platform.LiveKit.Ffi.Rooms;
+using Platform.Render.Audio;
+
+namespace Platform.LiveKit.Ffi.Tests;
+
+/// <summary>
+/// Avatar mode driven through the worker's FFI data paths: byte-stream and RPC events in the library's wire format go
+/// through FfiClient → LiveKitRoom → AvatarSession; what the session asks of the library is checked request by request.
+/// </summary>
+[Collection(FfiCollection.Name)]
+public sealed class AvatarSessionTests
+{
+    private const string Agent = "agent-7";
+
+    [Fact]
+    public async Task A_byte_stream_segment_is_resampled_played_and_reported_started_then_finished()
+    {
+        var library = new RecordedLibrary();
+        var before = FfiHandle.Outstanding;
+        var sink = new RecordingSink();
+        await using (var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None))
+        await using (var session = new AvatarSession(room, sink, Agent))
+        {
+            await session.StartAsync();
+            Assert.Contains(library.Sent(r => r.RegisterRpcMethod), m => m.Method == AvatarProtocol.ClearBufferMethod && m.LocalParticipantHandle == library.LocalParticipantHandle);
+
+            // Half a second of a 24 kHz tone, cut into chunks that split samples.
+            var pcm = Tone(24_000, 0.5, 300);
+            var reader = OpenStream(library, "seg-1", 24_000, 1);
+            foreach (var chunk in Chunks(pcm, 1_001)) SendChunk(library, reader, chunk);
+            EndStream(library, reader);
+
+            await Eventually.WaitAsync(() => Finished(library).Any(), "lk.playback_finished is sent");
+            var started = library.Sent(r => r.PerformRpc).Where(p => p.Method == AvatarProtocol.PlaybackStartedMethod).ToList();
+            Assert.Single(started);
+            Assert.Equal(Agent, started[0].DestinationIdentity);
+            var finished = Assert.Single(Finished(library));
+            Assert.Equal(Agent, finished.Request.DestinationIdentity);
+            Assert.False(finished.Payload.Interrupted);
+            Assert.InRange(finished.Payload.PlaybackPosition, 0.49, 0.51);
+            Assert.Equal([AvatarProtocol.PlaybackStartedMethod, AvatarProtocol.PlaybackFinishedMethod], library.Sent(r => r.PerformRpc).Select(p => p.Method));
+
+            Assert.Contains(library.Sent(r => r.ByteReadIncremental), r => r.ReaderHandle == reader);
+            Assert.InRange(sink.TotalSamples, 23_900, 24_100); // 0.5 s at 48 kHz
+            Assert.All(sink.Frames.SkipLast(1), f => Assert.Equal(960, f));
+            Assert.InRange(sink.Rms, 0.9 * Rms(pcm), 1.1 * Rms(pcm));
+            Assert.Equal((1, 0), session.Segments);
+        }
+        Assert.Equal(before, FfiHandle.Outstanding);
+        Assert.Contains(library.Sent(r => r.Disconnect), d => d.RoomHandle == library.RoomHandle);
+    }
+
+    [Fact]
+    public async Task Clear_buffer_interrupts_the_segment_answers_ok_and_reports_the_played_position()
+    {
+        var library = new RecordedLibrary();
+        var sink = new RecordingSink();
+        await using var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None);
+        await using var session = new AvatarSession(room, sink, Agent);
+        await session.StartAsync();
+
+        var reader = OpenStream(library, "seg-1", 16_000, 2);
+        var stereo = Interleave(Tone(16_000, 0.3, 200));
+        foreach (var chunk in Chunks(stereo, 640)) SendChunk(library, reader, chunk);
+        await Eventually.WaitAsync(() => sink.TotalSamples >= 14_000, "0.3 s of the segment reaches the sink");
+
+        library.Emit(new FfiEvent
+        {
+            RpcMethodInvocation = new RpcMethodInvocationEvent
+            {
+                LocalParticipantHandle = library.LocalParticipantHandle,
+                InvocationId = 77,
+                Method = AvatarProtocol.ClearBufferMethod,
+                RequestId = "req-1",
+                CallerIdentity = Agent,
+                Payload = "",
+                ResponseTimeoutMs = 5_000,
+            },
+        });
+        await Eventually.WaitAsync(() => Finished(library).Any(), "lk.playback_finished follows the interruption");
+        var answer = Assert.Single(library.Sent(r => r.RpcMethodInvocationResponse));
+        Assert.Equal(77UL, answer.InvocationId);
+        Assert.Equal("ok", answer.Payload);
+        Assert.Null(answer.Error);
+        Assert.Equal(1, sink.Clears);
+        var interrupted = Assert.Single(Finished(library)).Payload;
+        Assert.True(interrupted.Interrupted);
+        Assert.Equal(Math.Round(sink.PlayedAtClear.TotalSeconds, 3), interrupted.PlaybackPosition);
+
+        // The rest of the interrupted stream is dropped; the next segment plays normally.
+        var pushedAtClear = sink.TotalSamples;
+        foreach (var chunk in Chunks(stereo, 640)) SendChunk(library, reader, chunk);
+        EndStream(library, reader);
+        var next = OpenStream(library, "seg-2", 48_000, 1);
+        SendChunk(library, next, Tone(48_000, 0.1, 500));
+        EndStream(library, next);
+        await Eventually.WaitAsync(() => Finished(library).Count() == 2, "the second segment finishes");
+        var second = Finished(library).Last().Payload;
+        Assert.False(second.Interrupted);
+        Assert.Equal(0.1, second.PlaybackPosition);
+        Assert.Equal(pushedAtClear + 4_800, sink.TotalSamples);
+        Assert.Equal((1, 1), session.Segments);
+    }
+
+    [Fact]
+    public async Task Streams_on_other_topics_or_from_other_participants_are_not_played()
+    {
+        var library = new RecordedLibrary();
+        var sink = new RecordingSink();
+        await using var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None);
+        await using var session = new AvatarSession(room, sink, Agent);
+        await session.StartAsync();
+
+        var other = OpenStream(library, "chat-1", 24_000, 1, topic: "lk.chat");
+        SendChunk(library, other, Tone(24_000, 0.1, 300));
+        EndStream(library, other);
+        var stranger = OpenStream(library, "seg-x", 24_000, 1, from: "someone-else");
+        SendChunk(library, stranger, Tone(24_000, 0.1, 300));
+        EndStream(library, stranger);
+        var mine = OpenStream(library, "seg-1", 24_000, 1);
+        SendChunk(library, mine, Tone(24_000, 0.02, 300));
+        EndStream(library, mine);
+
+        await Eventually.WaitAsync(() => Finished(library).Any(), "the agent's own segment finishes");
+        Assert.Equal(960, sink.TotalSamples);
+    }
+
+    [Fact]
+    public async Task Room_events_decode_participants_data_packets_and_disconnection_and_drop_every_handle()
+    {
+        var library = new RecordedLibrary();
+        var before = FfiHandle.Outstanding;
+        var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None);
+        Assert.Equal("tenant-room", room.Name);
+        Assert.Equal(RecordedLibrary.LocalIdentity, room.LocalIdentity);
+        Assert.Contains(library.Sent(r => r.ReadyForRoomEvent), r => r.RoomHandle == library.RoomHandle);
+
+        var userHandle = library.NextHandle();
+        library.EmitRoomEvent(new RoomEvent
+        {
+            ParticipantConnected = new ParticipantConnected
+            {
+                Info = new OwnedParticipant { Handle = new FfiOwnedHandle { Id = userHandle }, Info = new ParticipantInfo { Identity = "user-1", Name = "Ada", Kind = ParticipantKind.Standard } },
+            },
+        });
+        var json = """{"message_type":"conversation","event_type":"conversation.respond","conversation_id":"c1","properties":{"text":"hi"}}"""u8.ToArray();
+        var bufferHandle = library.NextHandle();
+        unsafe
+        {
+            fixed (byte* p = json)
+            {
+                library.EmitRoomEvent(new RoomEvent
+                {
+                    DataPacketReceived = new DataPacketReceived
+                    {
+                        Kind = DataPacketKind.KindReliable,
+                        ParticipantIdentity = "user-1",
+                        User = new UserPacket
+                        {
+                            Topic = LiveKitMediaSink.InteractionsTopic,
+                            Data = new OwnedBuffer { Handle = new FfiOwnedHandle { Id = bufferHandle }, Data = new BufferInfo { DataPtr = (ulong)p, DataLen = (ulong)json.Length } },
+                        },
+                    },
+                });
+            }
+        }
+        library.EmitRoomEvent(new RoomEvent { Reconnecting = new Reconnecting() });
+        library.EmitRoomEvent(new RoomEvent { Reconnected = new Reconnected() });
+        library.EmitRoomEvent(new RoomEvent { ParticipantDisconnected = new ParticipantDisconnected { ParticipantIdentity = "user-1", DisconnectReason = DisconnectReason.ClientInitiated } });
+        library.EmitRoomEvent(new RoomEvent { Disconnected = new Disconnected { Reason = DisconnectReason.RoomDeleted } });
+
+        var events = new List<LiveKitRoomEvent>();
+        await foreach (var ev in room.Events.ReadAllAsync()) events.Add(ev);
+        Assert.Collection(events,
+            e => Assert.Equal("Ada", Assert.IsType<ParticipantJoined>(e).Participant.Name),
+            e =>
+            {
+                var data = Assert.IsType<DataReceived>(e);
+                Assert.Equal(("user-1", LiveKitMediaSink.InteractionsTopic, true), (data.ParticipantIdentity, data.Topic, data.Reliable));
+                Assert.Equal(json, data.Data);
+            },
+            e => Assert.IsType<ConnectionReconnecting>(e),
+            e => Assert.IsType<ConnectionReconnected>(e),
+            e => Assert.Equal(DisconnectReason.ClientInitiated, Assert.IsType<ParticipantLeft>(e).Reason),
+            e => Assert.Equal(DisconnectReason.RoomDeleted, Assert.IsType<RoomDisconnected>(e).Reason));
+        Assert.False(room.IsConnected);
+        Assert.Equal(before, FfiHandle.Outstanding);
+        await room.DisposeAsync(); // after a server-side disconnection: nothing left to do
+        Assert.Empty(library.Sent(r => r.Disconnect));
+    }
+
+    private static IEnumerable<(PerformRpcRequest Request, PlaybackFinished Payload)> Finished(RecordedLibrary library) =>
+        library.Sent(r => r.PerformRpc).Where(p => p.Method == AvatarProtocol.PlaybackFinishedMethod)
+            .Select(p => (p, JsonSerializer.Deserialize<PlaybackFinished>(p.Payload)!));
+
+    private static ulong OpenStream(RecordedLibrary library, string id, int rate, int channels, string topic = AvatarProtocol.AudioStreamTopic, string from = Agent)
+    {
+        var handle = library.NextHandle();
+        var info = new ByteStreamInfo { StreamId = id, Topic = topic, MimeType = "application/octet-stream", Timestamp = 1_764_000_000_000 };
+        info.Attributes[AvatarProtocol.SampleRateAttribute] = rate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Attributes[AvatarProtocol.ChannelsAttribute] = channels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        library.EmitRoomEvent(new RoomEvent
+        {
+            ByteStreamOpened = new ByteStreamOpened { Reader = new OwnedByteStreamReader { Handle = new FfiOwnedHandle { Id = handle }, Info = info }, ParticipantIdentity = from },
+        });
+        return handle;
+    }
+
+    private static void SendChunk(RecordedLibrary library, ulong reader, byte[] chunk) => library.Emit(new FfiEvent
+    {
+        ByteStreamReaderEvent = new ByteStreamReaderEvent { ReaderHandle = reader, ChunkReceived = new ByteStreamReaderChunkReceived { Content = ByteString.CopyFrom(chunk) } },
+    });
+
+    private static void EndStream(RecordedLibrary library, ulong reader) => library.Emit(new FfiEvent
+    {
+        ByteStreamReaderEvent = new ByteStreamReaderEvent { ReaderHandle = reader, Eos = new ByteStreamReaderEOS() },
+    });
+
+    private static byte[] Tone(int rate, double seconds, double hz)
+    {
+        var n = (int)Math.Round(rate * seconds);
+        var bytes = new byte[n * 2];
+        for (var i = 0; i < n; i++)
+        {
+            var v = (short)(9000 * Math.Sin(2 * Math.PI * hz * i / rate));
+            bytes[2 * i] = (byte)v;
+            bytes[2 * i + 1] = (byte)(v >> 8);
+        }
+        return bytes;
+    }
+
+    private static byte[] Interleave(byte[] mono)
+    {
+        var stereo = new byte[mono.Length * 2];
+        for (var i = 0; i < mono.Length / 2; i++)
+        {
+            stereo[4 * i] = stereo[4 * i + 2] = mono[2 * i];
+            stereo[4 * i + 1] = stereo[4 * i + 3] = mono[2 * i + 1];
+        }
+        return stereo;
+    }
+
+    private static IEnumerable<byte[]> Chunks(byte[] data, int size)
+    {
+        for (var i = 0; i < data.Length; i += size) yield return data[i..Math.Min(data.Length, i + size)];
+    }
+
+    private static double Rms(byte[] pcm)
+    {
+        double sum = 0;
+        for (var i = 0; i < pcm.Length / 2; i++)
+        {
+            double v = (short)(pcm[2 * i] | (pcm[2 * i + 1] << 8));
+            sum += v * v;
+        }
+        return Math.Sqrt(sum / (pcm.Length / 2));
+    }
+
+    /// <summary>A sink that plays instantly: the played position is the audio pushed in the segment.</summary>
+    private sealed class RecordingSink : IAvatarAudioSink
+    {
+        private readonly Lock gate = new();
+        private readonly List<short> all = [];
+        private long segmentSamples;
+
+        public List<int> Frames { get; } = [];
+
+        public int TotalSamples
+        {
+            get
+            {
+                lock (gate) return all.Count;
+            }
+        }
+
+        public int Clears { get; private set; }
+
+        public TimeSpan PlayedAtClear { get; private set; }
+
+        public double Rms
+        {
+            get
+            {
+                lock (gate) return Math.Sqrt(all.Sum(s => (double)s * s) / all.Count);
+            }
+        }
+
+        public ValueTask PushSegmentAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
+        {
+            Assert.Equal(AudioFormat.Output48k, frame.Format);
+            lock (gate)
+            {
+                Assert.Equal(AudioFormat.Output48k.DurationOf(segmentSamples), frame.Timestamp);
+                all.AddRange(frame.Samples.ToArray());
+                Frames.Add(frame.Length);
+                segmentSamples += frame.Length;
+            }
+            frame.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask<TimeSpan> EndSegmentAsync(CancellationToken cancellationToken)
+        {
+            lock (gate)
+            {
+                var played = AudioFormat.Output48k.DurationOf(segmentSamples);
+                segmentSamples = 0;
+                return ValueTask.FromResult(played);
+            }
+        }
+
+        public ValueTask<TimeSpan> ClearAsync(CancellationToken cancellationToken)
+        {
+            lock (gate)
+            {
+                Clears++;
+                PlayedAtClear = AudioFormat.Output48k.DurationOf(segmentSamples);
+                segmentSamples = 0;
+                return ValueTask.FromResult(PlayedAtClear);
+            }
+        }
+    }
+}
