@@ -8,9 +8,10 @@ public sealed class Vp8EncoderOptions
 
     /// <summary>
     /// libvpx <c>cpu-used</c> for real-time VP8 (−16…16; the magnitude sets speed, a negative value lets the encoder
-    /// pick a faster setting still when it falls behind its deadline). −8 keeps a 720p frame at a few milliseconds.
+    /// pick the speed itself from how long frames take). −12 encodes a 720p talking head in about 4 ms of one core
+    /// here at ≈ 50 dB luma PSNR (−6: 5 ms, −16: 3.7 ms at 47–49 dB; see BENCHMARKS.md).
     /// </summary>
-    public int CpuUsed { get; init; } = -8;
+    public int CpuUsed { get; init; } = -12;
 
     /// <summary>Encoder threads for this stream. One: a worker runs several sessions, and they are the parallelism.</summary>
     public int Threads { get; init; } = 1;

@@ -12,7 +12,7 @@ using Platform.Testing.OpenAi;
 
 namespace Platform.Bench.Engine;
 
-internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height, bool Encode, int BitrateKbps, string? Mp4)
+internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height, bool Encode, int BitrateKbps, int CpuUsed, string? Mp4)
 {
     public static EngineBenchOptions Parse(string[] args)
     {
@@ -24,7 +24,7 @@ internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, in
 
         var mp4 = Array.IndexOf(args, "--mp4") is var m and >= 0 && m + 1 < args.Length ? Path.GetFullPath(args[m + 1]) : null;
         return new EngineBenchOptions(Get("--sessions", 4), Get("--turns", 4), Get("--width", 1280), Get("--height", 720),
-            !args.Contains("--no-encode"), Get("--bitrate", 2000), mp4);
+            !args.Contains("--no-encode"), Get("--bitrate", 2000), Get("--cpu-used", -12), mp4);
     }
 }
 
@@ -78,7 +78,7 @@ internal static class EngineBench
         }
 
         Console.WriteLine(options.Encode
-            ? $"video: VP8 {options.BitrateKbps} kbit/s CBR, cpu-used -8, 1 thread per session, encoded on each session's sender task"
+            ? $"video: VP8 {options.BitrateKbps} kbit/s CBR, cpu-used {options.CpuUsed}, 1 thread per session, encoded on each session's sender task"
             : "video: not encoded (--no-encode)");
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
@@ -186,7 +186,7 @@ internal static class EngineBench
     private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
     {
         var recording = index == 0 && options.Mp4 is not null && options.Encode ? new Recording(options.Width, options.Height) : null;
-        using var sink = new BenchSink(options.Encode ? new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps }) : null, recording);
+        using var sink = new BenchSink(options.Encode ? new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps, CpuUsed = options.CpuUsed }) : null, recording);
         var sessionOptions = new SessionOptions { Width = options.Width, Height = options.Height, Seed = index + 1 };
         await using var session = new ConversationSession(resources, sessionOptions, sink,
             new LlmSettings("bench-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-bench"));
