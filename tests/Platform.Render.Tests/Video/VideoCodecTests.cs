@@ -109,6 +109,29 @@ public sealed class VideoCodecTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Encoding_reuses_its_buffers()
+    {
+        using var source = new FaceSource(Width, Height);
+        using var encoder = new Vp8Encoder(Width, Height, Fps);
+        var frames = Enumerable.Range(0, 30).Select(i => source.Next(i)).ToList();
+        for (var i = 0; i < 10; i++)
+        {
+            encoder.Encode(frames[i])!.Dispose();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 10; i < 30; i++)
+        {
+            encoder.Encode(frames[i])!.Dispose();
+        }
+
+        var perFrame = (GC.GetAllocatedBytesForCurrentThread() - before) / 20;
+        frames.ForEach(f => f.Dispose());
+        // The compressed bytes go to a pooled buffer; only the small frame record is new each time.
+        Assert.True(perFrame < 512, $"{perFrame} bytes allocated per encoded frame");
+    }
+
+    [Fact]
     public void Bad_input_is_refused_clearly()
     {
         using var encoder = new Vp8Encoder(Width, Height, Fps);
