@@ -69,7 +69,7 @@ public sealed unsafe class Vp8Encoder : IDisposable
             Control(VpxNative.Vp8eSetCpuUsed, options.CpuUsed, "cpu-used");
             Control(VpxNative.Vp8eSetTokenPartitions, options.TokenPartitionsLog2, "token partitions");
             Control(VpxNative.Vp8eSetNoiseSensitivity, 0, "noise sensitivity");
-            Control(VpxNative.Vp8eSetStaticThreshold, 1, "static threshold");
+            Control(VpxNative.Vp8eSetStaticThreshold, options.StaticThreshold, "static threshold");
             Control(VpxNative.Vp8eSetEnableAutoAltRef, 0, "auto alt-ref");
             // A key frame may take at most this share of a frame's average budget (×100), as WebRTC sizes it from the buffer.
             Control(VpxNative.Vp8eSetMaxIntraBitratePct, (int)(c->RcBufOptimalSz * 0.5 * fps / 10), "max intra bitrate");
