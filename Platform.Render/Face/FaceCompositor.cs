@@ -239,6 +239,9 @@ public sealed class FaceCompositor : IDisposable
         BlendFace(frame);
     }
 
+    /// <summary>Memory held by the body plates so far (at most one per half-pixel of breathing).</summary>
+    internal long PlateBytes => (long)plates.Count * PlateLength;
+
     private int PlateLength => (Height - plateTop) * Width + 2 * ((Height - plateTop) / 2 * (Width / 2));
 
     private void CopyPlate(I420Frame frame, byte[] plate, bool toFrame)

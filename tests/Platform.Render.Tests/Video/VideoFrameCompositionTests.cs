@@ -10,6 +10,7 @@ public sealed class VideoFrameCompositionTests(ITestOutputHelper output)
     [InlineData(false, 320, 180)]
     [InlineData(true, 320, 180)]
     [InlineData(false, 640, 360)]
+    [InlineData(false, 1280, 720)]
     public void Fast_frames_match_whole_canvas_frames(bool greenScreen, int width, int height)
     {
         using var asset = FaceAsset.Create(StockLooks.Marcus, atlasSize: 256);
@@ -34,7 +35,8 @@ public sealed class VideoFrameCompositionTests(ITestOutputHelper output)
             chromaDiff = Math.Max(chromaDiff, Math.Max(MaxDiff(a.U, b.U), MaxDiff(a.V, b.V)));
         }
 
-        output.WriteLine($"worst PSNR {worst:F1} dB, largest luma difference {lumaDiff}, chroma {chromaDiff}");
+        output.WriteLine($"worst PSNR {worst:F1} dB, largest luma difference {lumaDiff}, chroma {chromaDiff}; plates {fast.PlateBytes / 1024} KiB");
+        Assert.InRange(fast.PlateBytes, 1, I420Frame.Size(width, height) * 16L);
         // Only rounding at the face's anti-aliased edge may differ in luma. In chroma, a 2×2 block where the face's
         // edge meets the neck's edge averages "α × what lies under" as "mean α × mean under": a few levels on a
         // green key, at a handful of edge blocks.
