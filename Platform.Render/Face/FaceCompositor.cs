@@ -164,7 +164,8 @@ public sealed class FaceCompositor : IDisposable
     public I420Frame Compose(ReadOnlySpan<float> weights, TimeSpan timestamp)
     {
         renderer.Render(weights, faceRgba);
-        var breath = weights.Length > (int)Blendshape.Breathing ? weights[(int)Blendshape.Breathing] : 0;
+        // Breathing is a 0–1 weight; clamped, the body stays within the plates' rows and their number stays bounded.
+        var breath = weights.Length > (int)Blendshape.Breathing ? Math.Clamp(weights[(int)Blendshape.Breathing], 0f, 1f) : 0;
         var step = (int)MathF.Round(BreathShift(breath) / ShiftStep);
         var frame = pool.Rent(timestamp);
         if (direct)
