@@ -7,11 +7,12 @@ using Platform.Render.Sessions;
 using Platform.Render.Speech.Flite;
 using Platform.Render.Speech.PocketSphinx;
 using Platform.Render.Thinking;
+using Platform.Render.Video;
 using Platform.Testing.OpenAi;
 
 namespace Platform.Bench.Engine;
 
-internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height)
+internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height, bool Encode, int BitrateKbps, int CpuUsed, string? Mp4)
 {
     public static EngineBenchOptions Parse(string[] args)
     {
@@ -21,7 +22,9 @@ internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, in
             return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
         }
 
-        return new EngineBenchOptions(Get("--sessions", 4), Get("--turns", 4), Get("--width", 1280), Get("--height", 720));
+        var mp4 = Array.IndexOf(args, "--mp4") is var m and >= 0 && m + 1 < args.Length ? Path.GetFullPath(args[m + 1]) : null;
+        return new EngineBenchOptions(Get("--sessions", 4), Get("--turns", 4), Get("--width", 1280), Get("--height", 720),
+            !args.Contains("--no-encode"), Get("--bitrate", 2000), Get("--cpu-used", -12), mp4);
     }
 }
 
@@ -68,6 +71,15 @@ internal static class EngineBench
         var turns = Enumerable.Range(0, options.Turns).Select(i => MakeTurn(userVoice, Script[i % Script.Length])).ToList();
         Console.WriteLine($"{options.Sessions} session(s) × {options.Turns} turns at {options.Width}×{options.Height} 30 fps, LLM: first token 200 ms then 30 tokens/s");
 
+        if (options.Encode && !Vp8Encoder.IsAvailable(out var vpx))
+        {
+            Console.Error.WriteLine(vpx);
+            return 2;
+        }
+
+        Console.WriteLine(options.Encode
+            ? $"video: VP8 {options.BitrateKbps} kbit/s CBR, cpu-used {options.CpuUsed}, 1 thread per session, encoded on each session's sender task"
+            : "video: not encoded (--no-encode)");
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
@@ -79,14 +91,31 @@ internal static class EngineBench
         var response = results.SelectMany(r => r.Response).ToList();
         var floor = results.SelectMany(r => r.Floor).ToList();
         var intervals = results.SelectMany(r => r.FrameIntervals).ToList();
+        var encode = results.SelectMany(r => r.EncodeTimes).ToList();
         var missed = results.Sum(r => r.MissedTurns);
+        var mediaSeconds = results.Sum(r => r.MediaSeconds);
         Console.WriteLine($"turns answered: {response.Count} of {options.Sessions * options.Turns}{(missed > 0 ? $" ({missed} unanswered)" : "")}");
         Print("response latency (end of speech → first replica audio)", response);
         Print("floor decision (end of speech → floor)", floor);
-        Print("frame interval (wall clock at the sink)", intervals);
+        Print(options.Encode ? "frame interval (wall clock, encoded frame out of the sink)" : "frame interval (wall clock at the sink)", intervals);
+        if (options.Encode)
+        {
+            Print("VP8 encode per frame (wall clock)", encode);
+            var kbps = results.Sum(r => r.EncodedBytes) * 8.0 / 1000 / Math.Max(1e-9, mediaSeconds);
+            Console.WriteLine($"VP8 output: {kbps:F0} kbit/s per session, {results.Sum(r => r.Keyframes)} key frames");
+        }
+
         Console.WriteLine($"frames: {results.Sum(r => r.Frames)}, dropped: {results.Sum(r => r.Dropped)}");
-        Console.WriteLine($"CPU per session: {cpu.TotalSeconds / wall.Elapsed.TotalSeconds / options.Sessions * 100:F0}% of one core (wall {wall.Elapsed.TotalSeconds:F1} s, {Environment.ProcessorCount} cores)");
-        Console.WriteLine($"peak memory: {process.PeakWorkingSet64 / (1024 * 1024)} MiB");
+        Console.WriteLine($"CPU per session: {cpu.TotalSeconds / mediaSeconds * 100:F0}% of one core (process CPU {cpu.TotalSeconds:F1} s / {mediaSeconds:F1} media seconds over {options.Sessions} session(s); wall {wall.Elapsed.TotalSeconds:F1} s, {Environment.ProcessorCount} cores, load average {LoadAverage()})");
+        Console.WriteLine($"peak memory: {process.PeakWorkingSet64 / (1024 * 1024)} MiB (peak working set)");
+        if (options.Mp4 is { } mp4 && results[0].Recording is { } recording)
+        {
+            using (recording)
+            {
+                Console.WriteLine(await recording.WriteMp4Async(mp4));
+            }
+        }
+
         return 0;
     }
 
@@ -139,11 +168,25 @@ internal static class EngineBench
         return first < 0 ? s : s[first..last];
     }
 
-    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns);
+    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns,
+        double MediaSeconds, List<double> EncodeTimes, long EncodedBytes, long Keyframes, Recording? Recording);
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
 
     private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
     {
-        var sink = new BenchSink();
+        var recording = index == 0 && options.Mp4 is not null && options.Encode ? new Recording(options.Width, options.Height) : null;
+        using var sink = new BenchSink(options.Encode ? new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps, CpuUsed = options.CpuUsed }) : null, recording);
         var sessionOptions = new SessionOptions { Width = options.Width, Height = options.Height, Seed = index + 1 };
         await using var session = new ConversationSession(resources, sessionOptions, sink,
             new LlmSettings("bench-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-bench"));
@@ -185,7 +228,8 @@ internal static class EngineBench
         }
 
         await session.CompleteAsync();
-        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed);
+        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed,
+            session.Clock.TotalSeconds, sink.EncodeTimes, sink.EncodedBytes, sink.Keyframes, recording);
     }
 
     private static void Print(string what, List<double> values)
@@ -226,7 +270,11 @@ internal static class EngineBench
         }
     }
 
-    private sealed class BenchSink : IMediaSink
+    /// <summary>
+    /// What a live transport does with the session's output: each video frame is VP8-encoded as it arrives (on the
+    /// session's sender task, so rendering of the next frames overlaps it) and counted as sent when its bytes exist.
+    /// </summary>
+    private sealed class BenchSink(Vp8Encoder? encoder, Recording? recording) : IMediaSink, IDisposable
     {
         private readonly ConcurrentQueue<SessionEvent> _events = new();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -234,7 +282,13 @@ internal static class EngineBench
 
         public List<double> Intervals { get; } = [];
 
+        public List<double> EncodeTimes { get; } = [];
+
         public int Frames { get; private set; }
+
+        public long EncodedBytes { get; private set; }
+
+        public long Keyframes { get; private set; }
 
         public IReadOnlyList<SessionEvent> Events => [.. _events];
 
@@ -242,6 +296,22 @@ internal static class EngineBench
 
         public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
         {
+            using (frame)
+            {
+                if (encoder is not null)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    using var encoded = encoder.Encode(frame);
+                    EncodeTimes.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (encoded is not null)
+                    {
+                        EncodedBytes += encoded.Length;
+                        Keyframes += encoded.Keyframe ? 1 : 0;
+                        recording?.AddVideo(encoded);
+                    }
+                }
+            }
+
             var now = _clock.Elapsed;
             if (_last is { } last)
             {
@@ -250,12 +320,12 @@ internal static class EngineBench
 
             _last = now;
             Frames++;
-            frame.Dispose();
             return ValueTask.CompletedTask;
         }
 
         public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
         {
+            recording?.AddAudio(frame);
             frame.Dispose();
             return ValueTask.CompletedTask;
         }
@@ -265,5 +335,7 @@ internal static class EngineBench
             _events.Enqueue(sessionEvent);
             return ValueTask.CompletedTask;
         }
+
+        public void Dispose() => encoder?.Dispose();
     }
 }
