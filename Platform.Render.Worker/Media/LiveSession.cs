@@ -28,7 +28,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConversationSession _session;
     private readonly IReadOnlyList<IDisposable> _owned;
-    private readonly IVideoEncoder? _encoder;
+    private readonly Render.Video.Vp8Encoder? _encoder;
     private readonly MicrophoneBuffer _microphone = new();
     private readonly Lock _clientsGate = new();
     private readonly List<ClientConnection> _clients = [];
@@ -342,26 +342,28 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
             }
             var key = _keyframeWanted || clients.Any(c => c.AwaitingKeyframe);
             _keyframeWanted = false;
-            EncodedFrame? encoded;
+            byte[] message;
+            bool keyframe;
             try
             {
-                encoded = _encoder!.Encode(frame, key);
+                using var encoded = _encoder!.Encode(frame, key);
+                if (encoded is null)
+                {
+                    return ValueTask.CompletedTask;
+                }
+                keyframe = encoded.Keyframe;
+                message = new byte[MediaWire.HeaderSize + encoded.Length];
+                MediaWire.WriteVideoHeader(message, keyframe, frame.Width, frame.Height, frame.Timestamp);
+                encoded.Data.Span.CopyTo(message.AsSpan(MediaWire.HeaderSize));
             }
             catch (Exception e)
             {
                 LogEncodeFailed(_spec.Conversation.ToString(), e);
                 return ValueTask.CompletedTask;
             }
-            if (encoded is not { } video)
-            {
-                return ValueTask.CompletedTask;
-            }
-            var message = new byte[MediaWire.HeaderSize + video.Data.Length];
-            MediaWire.WriteVideoHeader(message, video.Keyframe, frame.Width, frame.Height, frame.Timestamp);
-            video.Data.CopyTo(message.AsSpan(MediaWire.HeaderSize));
             foreach (var client in clients)
             {
-                if (!client.TrySendVideo(message, video.Keyframe))
+                if (!client.TrySendVideo(message, keyframe))
                 {
                     _keyframeWanted = true;
                 }

@@ -16,6 +16,7 @@ public static class WorkerHostingExtensions
         builder.AddPlatformClusterClient();
         builder.AddRenderWorkerServices();
         builder.Services.AddSingleton(sp => new WorkerEngine(sp.GetRequiredService<IOptions<RenderOptions>>().Value.AllowPrivateEndpoints));
+        builder.Services.AddSingleton(VideoEncoders.Vp8);
         builder.Services.AddSingleton<MediaSessionRunner>();
         builder.Services.AddSingleton<ISessionRunner>(sp => sp.GetRequiredService<MediaSessionRunner>());
         builder.Services.AddSingleton<IWorkerMediaAddress, KestrelMediaAddress>();

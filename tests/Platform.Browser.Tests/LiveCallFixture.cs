@@ -71,7 +71,7 @@ public sealed class LiveCallFixture : IAsyncLifetime
         for (var i = 0; i < 2; i++)
         {
             Workers.Add(await InProcessMediaWorker.StartAsync(Cluster.Client, _engine, $"live-{i}", Cluster.Time, TimeProvider.System,
-                o => o.MaxSessions = 4, encoders: null));
+                o => o.MaxSessions = 4, encoders: VideoEncoders.Vp8));
         }
         Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
             .UseSetting("Platform:Postgres", Cluster.Options.Postgres)

@@ -65,6 +65,12 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         }
         await fx.ScreenshotAsync(page, "live-call");
 
+        // The replica's face is on the canvas and keeps moving (VP8 from the worker, decoded by WebCodecs).
+        var canvas = page.Locator("#video");
+        await Expect(canvas).ToBeVisibleAsync();
+        var frames = new HashSet<string>();
+        await PlatformCluster.WaitUntilAsync(async () => frames.Add(await FaceAsync(page)) && frames.Count >= 3, Deadline, "the picture changing");
+
         // The LLM heard what the microphone said, with the persona's prompt and the tenant's key.
         var heard = (await page.Locator(".caption.from-user .said").First.InnerTextAsync()).Trim();
         var request = fx.Llm.Requests.Last(r => r.Messages.Any(m => (m!["content"]?.ToString() ?? "").Contains(heard, StringComparison.OrdinalIgnoreCase)));
@@ -102,6 +108,8 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         fx.Workers.Remove(running);
         await ExpectStateAsync(page, "reconnecting");
         await ExpectStateAsync(page, "live"); // on the other worker, found through the pool, without a click
+        var frames = new HashSet<string>();
+        await PlatformCluster.WaitUntilAsync(async () => frames.Add(await FaceAsync(page)) && frames.Count >= 3, Deadline, "new frames after the failover");
         var resumed = fx.Workers.Single(w => w.Sessions.Any(s => s.Conversation.Local == local));
         Assert.NotSame(running, resumed);
 
@@ -117,6 +125,10 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         Assert.Contains(LiveCallFixture.Answer, history);
         Assert.Contains(history, h => h.Length > 0 && !h.Contains("help you", StringComparison.Ordinal) && h != LiveCallFixture.Answer); // the user's turn
     }
+
+    /// <summary>A digest of the face region of the canvas.</summary>
+    private static Task<string> FaceAsync(IPage page) => page.EvaluateAsync<string>(
+        "() => { const c = document.getElementById('video'); const d = c.getContext('2d').getImageData(c.width * 0.35, c.height * 0.2, c.width * 0.3, c.height * 0.6).data; let h = 0; for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) | 0; return String(h); }");
 
     private static bool Is(JsonObject callback, string conversation, string type) =>
         callback["conversation_id"]?.GetValue<string>() == conversation && callback["event_type"]?.GetValue<string>() == type;
