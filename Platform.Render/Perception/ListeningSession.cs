@@ -16,6 +16,16 @@ public enum PerceptionEventKind
 
     /// <summary>A stage failed; the session goes on (the ASR is reopened on the next speech).</summary>
     Error,
+
+    /// <summary>
+    /// The first silent frame inside the user's speech (raw VAD probability dropped, before the VAD's hangover
+    /// declares the pause): <see cref="PerceptionEvent.Text"/> is the ASR's hypothesis so far. A speculative LLM call
+    /// may start here; <see cref="SpeechResumed"/> or a different final at the pause discards it.
+    /// </summary>
+    SilenceBegan,
+
+    /// <summary>Voiced frames came back after <see cref="SilenceBegan"/> before the VAD declared a pause.</summary>
+    SpeechResumed,
 }
 
 /// <summary>
@@ -48,6 +58,7 @@ public sealed class ListeningSession : IAsyncDisposable
     private readonly List<PerceptionEvent> _events = [];
     private int _preRollLength;
     private bool _asrOpen;
+    private bool _silenceBegan; // SilenceBegan published for the current VAD speech segment
     private string _said = string.Empty;  // finals of the closed segments of this turn
     private string _partial = string.Empty;
     private TimeSpan _position;
@@ -122,6 +133,25 @@ public sealed class ListeningSession : IAsyncDisposable
         }
         if (_asrOpen) await FeedAsync(audio, cancellationToken).ConfigureAwait(false);
         Remember(audio.Span);
+
+        if (frame.Event == VadEventKind.None && frame.InSpeech && _asrOpen && _turns.UserHoldsTurn)
+        {
+            var silent = frame.LastVoiced < frame.FrameEnd;
+            if (silent && !_silenceBegan)
+            {
+                _silenceBegan = true;
+                var peek = await _asr.PeekAsync(cancellationToken).ConfigureAwait(false);
+                var text = Join(_said, peek?.Text.Trim() ?? string.Empty);
+                if (text.Length > 0) _events.Add(new PerceptionEvent(PerceptionEventKind.SilenceBegan, frame.FrameEnd, text));
+            }
+            else if (!silent && _silenceBegan)
+            {
+                _silenceBegan = false;
+                _events.Add(new PerceptionEvent(PerceptionEventKind.SpeechResumed, frame.FrameEnd, Turn()));
+            }
+        }
+
+        if (frame.Event != VadEventKind.None) _silenceBegan = false;
 
         if (frame.Event == VadEventKind.SpeechEnded && _asrOpen)
         {

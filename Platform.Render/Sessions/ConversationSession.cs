@@ -380,6 +380,19 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 return;
             case PerceptionEventKind.Partial:
                 return;
+            case PerceptionEventKind.SilenceBegan:
+                // Speculate at the first silent frame, before the VAD's hangover: the floor rule is unchanged, this
+                // only lets the LLM's first token and the first clause's TTS overlap the wait for it.
+                if (_llm is not null && _speculation is null && e.Text.Length > 0)
+                {
+                    _speculation = StartTurn(e.Text, speculative: true);
+                    _speculationsStarted++;
+                }
+
+                return;
+            case PerceptionEventKind.SpeechResumed:
+                DropSpeculation();
+                return;
             case PerceptionEventKind.UserTurnFinal:
                 OnUserTurnFinal(e);
                 return;
@@ -403,6 +416,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 _lastPause = d.At;
                 _speechEnd = d.SpeechEnd;
                 _animator.Cue(d.Shape == UtteranceShape.Question ? ListeningCue.BrowRaise : ListeningCue.Nod, d.At);
+                if (_speculation is { } early && !string.Equals(early.Input, d.Transcript, StringComparison.Ordinal))
+                {
+                    // The early hypothesis differs from the segment's final: speculate again on the final.
+                    DropSpeculation();
+                }
+
                 if (_llm is not null && _speculation is null && d.Transcript.Length > 0)
                 {
                     _speculation = StartTurn(d.Transcript, speculative: true);

@@ -83,6 +83,8 @@ internal static class EngineBench
         Console.WriteLine($"turns answered: {response.Count} of {options.Sessions * options.Turns}{(missed > 0 ? $" ({missed} unanswered)" : "")}");
         Print("response latency (end of speech → first replica audio)", response);
         Print("floor decision (end of speech → floor)", floor);
+        Print("  LLM first token (end of speech → first token)", results.SelectMany(r => r.FirstToken).ToList());
+        Console.WriteLine($"speculations: started {results.Sum(r => r.Speculations.Started)}, discarded {results.Sum(r => r.Speculations.Discarded)}");
         Print("frame interval (wall clock at the sink)", intervals);
         Console.WriteLine($"frames: {results.Sum(r => r.Frames)}, dropped: {results.Sum(r => r.Dropped)}");
         Console.WriteLine($"CPU per session: {cpu.TotalSeconds / wall.Elapsed.TotalSeconds / options.Sessions * 100:F0}% of one core (wall {wall.Elapsed.TotalSeconds:F1} s, {Environment.ProcessorCount} cores)");
@@ -139,7 +141,7 @@ internal static class EngineBench
         return first < 0 ? s : s[first..last];
     }
 
-    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns);
+    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns, List<double> FirstToken, (int Started, int Discarded) Speculations);
 
     private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
     {
@@ -151,6 +153,7 @@ internal static class EngineBench
         var pacer = new Pacer();
         var response = new List<double>();
         var floor = new List<double>();
+        var firstToken = new List<double>();
         var missed = 0;
         await pacer.PushAsync(session, new short[16_000 * (1 + index % 2) / 2]);
         foreach (var (audio, end) in turns)
@@ -179,13 +182,18 @@ internal static class EngineBench
                 {
                     floor.Add((m.UserSpeechEnd + f - truthEnd).TotalMilliseconds);
                 }
+
+                if (m?.LlmFirstToken is { } t)
+                {
+                    firstToken.Add((m.UserSpeechEnd + t - truthEnd).TotalMilliseconds);
+                }
             }
 
             await pacer.PushAsync(session, new short[16_000]);
         }
 
         await session.CompleteAsync();
-        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed);
+        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed, firstToken, session.Speculations);
     }
 
     private static void Print(string what, List<double> values)
