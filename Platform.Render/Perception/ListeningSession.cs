@@ -63,8 +63,12 @@ public sealed class ListeningSession : IAsyncDisposable
     private string _partial = string.Empty;
     private TimeSpan _position;
 
-    public ListeningSession(AudioFormat format, SileroVadModel vad, IRecognitionStream asr, TurnTakingOptions? options = null, VadOptions? vadOptions = null)
+    private readonly EchoCanceller? _echo;
+    private short[] _scratch = [];
+
+    public ListeningSession(AudioFormat format, SileroVadModel vad, IRecognitionStream asr, TurnTakingOptions? options = null, VadOptions? vadOptions = null, EchoCanceller? echo = null)
     {
+        _echo = echo;
         _input = new AudioInput(format);
         _vad = new VoiceActivityDetector(vad, vadOptions);
         _asr = asr;
@@ -102,6 +106,16 @@ public sealed class ListeningSession : IAsyncDisposable
 
     private async ValueTask ProcessAsync(ReadOnlyMemory<short> pcm, CancellationToken cancellationToken)
     {
+        if (_echo is not null && !pcm.IsEmpty)
+        {
+            // The replica's own voice leaking into the microphone is removed before anything listens.
+            if (_scratch.Length < pcm.Length) _scratch = new short[pcm.Length];
+            var copy = _scratch.AsMemory(0, pcm.Length);
+            pcm.CopyTo(copy);
+            _echo.Process(_position, copy.Span);
+            pcm = copy;
+        }
+
         // The VAD cuts 32 ms frames; feed the ASR the same audio in the same order, frame by frame, so that its
         // state at each VAD decision covers exactly the audio up to that frame.
         var decisions = _vad.Push(pcm.Span).ToArray();

@@ -1,0 +1,362 @@
+using System.Numerics;
+using Platform.Render.Audio;
+
+namespace Platform.Render.Perception;
+
+/// <summary>
+/// Removes the replica's own voice from the microphone when it leaks back (speakers into the microphone, an echo
+/// canceller in the browser that does not see our Web Audio output), so that VAD, ASR, turn-taking and barge-in hear
+/// the user only. Both signals are 16 kHz on the session's media timeline: the reference is the audio the session
+/// sent (<see cref="AddReference"/>), the microphone sample at media time t carries the reference from t − delay.
+/// <para>
+/// The delay comes from the page's playback reports (<see cref="SetDelayHint"/>) or, without them, from the
+/// cross-correlation of 10 ms log-energy envelopes over 40–600 ms; a raw-signal cross-correlation then refines it to
+/// the sample, and a short NLMS filter around it models the path's gain and colouring. With no reference energy the
+/// microphone passes unchanged. Not thread-safe (the listening stage is a single reader). No wall clock.
+/// </para>
+/// </summary>
+public sealed class EchoCanceller
+{
+    private const int Rate = 16_000;
+    private const int RefCapacity = Rate * 2;            // 2 s of reference samples
+    private const int Block = 160;                       // 10 ms envelope blocks
+    private const int EnvCapacity = 256;                 // blocks of envelope kept
+    private const int MinLagBlocks = 4;                  // 40 ms
+    private const int MaxLagBlocks = 60;                 // 600 ms
+    private const int EnvWindow = 150;                   // 1.5 s of envelope per estimate
+    private const int Taps = 64;
+    private const int Lead = 16;                         // taps before the estimated delay
+    private const int FineWindow = 3_200;                // 200 ms of samples for the fine estimate
+    private const int EstimateEvery = Rate / 4;          // re-estimate every 250 ms of microphone audio
+    private const float Mu = 0.3f;
+    private const float SilentRef = 1e-6f;               // mean square (of ±1 samples) under which the reference is silent
+
+    private readonly float[] _ref = new float[RefCapacity];
+    private readonly float[] _refEnv = new float[EnvCapacity];
+    private readonly float[] _micEnv = new float[EnvCapacity];
+    private readonly float[] _micHist = new float[RefCapacity];
+    private readonly float[] _w = new float[Taps];
+    private readonly float[] _x = new float[Taps];
+    private long _refEnd;            // absolute index (samples since media time 0) after the last reference sample
+    private long _micEnd;            // absolute index after the last microphone sample
+    private double _refBlockSum;
+    private double _micBlockSum;
+    private long _sinceEstimate;
+    private long _refActiveUntil = long.MinValue; // microphone index up to which the reference may still echo
+    private int? _delay;             // samples
+    private int? _hint;              // samples, from playback reports
+
+    /// <summary>The echo delay in use (null until known).</summary>
+    public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
+
+    /// <summary>Energy removed over the last processed chunk with reference activity, in dB (diagnostics).</summary>
+    public double LastAttenuationDb { get; private set; }
+
+    /// <summary>
+    /// The page reported that, when the microphone audio at the session's current media time was captured, it was
+    /// playing media time p: the echo delay is about (now − p). Used until (and as the centre of) a measured one.
+    /// </summary>
+    public void SetDelayHint(TimeSpan delay)
+    {
+        var samples = (int)MediaTime.ToSamples(delay, Rate);
+        if (samples < Lead || samples > MaxLagBlocks * Block)
+        {
+            return;
+        }
+
+        if (_hint is { } old && Math.Abs(old - samples) < Block / 2)
+        {
+            return; // jitter of the reports: keep the filter
+        }
+
+        _hint = samples;
+        if (_delay is null || Math.Abs(_delay.Value - samples) > Block * 3)
+        {
+            SetDelay(samples);
+        }
+    }
+
+    /// <summary>Audio the session sent, 16 kHz, whose first sample is at media time <paramref name="at"/>.</summary>
+    public void AddReference(TimeSpan at, ReadOnlySpan<short> pcm16k)
+    {
+        var start = MediaTime.ToSamples(at, Rate);
+        if (start > _refEnd)
+        {
+            // A gap (nothing sent): silence.
+            for (var i = _refEnd; i < start; i++)
+            {
+                PutRef(i, 0);
+            }
+        }
+
+        for (var i = 0; i < pcm16k.Length; i++)
+        {
+            var index = start + i;
+            if (index < _refEnd)
+            {
+                continue;
+            }
+
+            PutRef(index, pcm16k[i] / 32768f);
+        }
+    }
+
+    private void PutRef(long index, float value)
+    {
+        _ref[index % RefCapacity] = value;
+        _refBlockSum += value * value;
+        _refEnd = index + 1;
+        if (_refEnd % Block == 0)
+        {
+            var ms = _refBlockSum / Block;
+            _refEnv[(_refEnd / Block - 1) % EnvCapacity] = (float)Math.Log10(ms + 1e-9);
+            if (ms > SilentRef)
+            {
+                _refActiveUntil = Math.Max(_refActiveUntil, _refEnd + MaxLagBlocks * Block + Taps);
+            }
+
+            _refBlockSum = 0;
+        }
+    }
+
+    private float RefAt(long index) => index < 0 || index >= _refEnd || index < _refEnd - RefCapacity ? 0 : _ref[index % RefCapacity];
+
+    /// <summary>
+    /// Cancels the echo in microphone samples (16 kHz) whose first sample is at media time <paramref name="at"/>, in
+    /// place. Returns whether anything was changed.
+    /// </summary>
+    public bool Process(TimeSpan at, Span<short> mic)
+    {
+        var start = MediaTime.ToSamples(at, Rate);
+        if (start != _micEnd)
+        {
+            _micEnd = start;
+            _micBlockSum = 0;
+        }
+
+        var active = start < _refActiveUntil;
+        double inEnergy = 0, outEnergy = 0;
+        for (var i = 0; i < mic.Length; i++)
+        {
+            var n = start + i;
+            var m = mic[i] / 32768f;
+            _micHist[n % RefCapacity] = m;
+            _micBlockSum += m * m;
+            if ((n + 1) % Block == 0)
+            {
+                _micEnv[((n + 1) / Block - 1) % EnvCapacity] = (float)Math.Log10(_micBlockSum / Block + 1e-9);
+                _micBlockSum = 0;
+            }
+
+            if (!active || _delay is not { } d)
+            {
+                continue;
+            }
+
+            // x[k] = ref[n − (d − Lead) − k]
+            var first = n - (d - Lead);
+            double power = 0;
+            for (var k = 0; k < Taps; k++)
+            {
+                var v = RefAt(first - k);
+                _x[k] = v;
+                power += v * v;
+            }
+
+            if (power < SilentRef * Taps)
+            {
+                continue;
+            }
+
+            var y = Dot(_w, _x);
+            var e = m - y;
+            var step = (float)(Mu * e / (power + 1e-6));
+            Axpy(step, _x, _w);
+            inEnergy += m * m;
+            outEnergy += e * e;
+            mic[i] = (short)Math.Clamp(MathF.Round(e * 32768f), short.MinValue, short.MaxValue);
+        }
+
+        _micEnd = start + mic.Length;
+        if (inEnergy > 0)
+        {
+            LastAttenuationDb = 10 * Math.Log10((inEnergy + 1e-12) / (outEnergy + 1e-12));
+        }
+
+        if (active)
+        {
+            _sinceEstimate += mic.Length;
+            if (_sinceEstimate >= EstimateEvery)
+            {
+                _sinceEstimate = 0;
+                Estimate();
+            }
+        }
+
+        return active && _delay is not null;
+    }
+
+    private void Estimate()
+    {
+        int? coarse = _hint;
+        if (coarse is null)
+        {
+            var lag = CoarseLagBlocks();
+            if (lag is null)
+            {
+                return;
+            }
+
+            coarse = lag.Value * Block;
+        }
+
+        var radius = _hint is not null ? 800 : Block + Lead; // reports leave the capture latency unknown (≤ 50 ms)
+        if (FineDelay(coarse.Value, radius) is { } fine && (_delay is null || Math.Abs(fine - _delay.Value) > 2))
+        {
+            SetDelay(fine);
+        }
+    }
+
+    private void SetDelay(int samples)
+    {
+        if (_delay is { } old)
+        {
+            // Keep what the filter learnt, moved to the new alignment.
+            var shift = samples - old;
+            var moved = new float[Taps];
+            for (var k = 0; k < Taps; k++)
+            {
+                var from = k + shift;
+                moved[k] = from >= 0 && from < Taps ? _w[from] : 0;
+            }
+
+            moved.CopyTo(_w, 0);
+        }
+        else
+        {
+            Array.Clear(_w);
+        }
+
+        _delay = samples;
+    }
+
+    /// <summary>The lag (in 10 ms blocks) that best aligns the envelopes, or null when no clear echo is seen.</summary>
+    private int? CoarseLagBlocks()
+    {
+        var lastBlock = _micEnd / Block - 1;
+        if (lastBlock - EnvWindow - MaxLagBlocks < 0)
+        {
+            return null;
+        }
+
+        var best = -1.0;
+        var bestLag = -1;
+        for (var lag = MinLagBlocks; lag <= MaxLagBlocks; lag++)
+        {
+            double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+            for (var j = 0; j < EnvWindow; j++)
+            {
+                var b = lastBlock - j;
+                var x = _micEnv[b % EnvCapacity];
+                var y = _refEnv[(b - lag) % EnvCapacity];
+                sx += x;
+                sy += y;
+                sxx += x * x;
+                syy += y * y;
+                sxy += x * y;
+            }
+
+            var cov = sxy - sx * sy / EnvWindow;
+            var vx = sxx - sx * sx / EnvWindow;
+            var vy = syy - sy * sy / EnvWindow;
+            if (vx <= 1e-9 || vy <= 1e-9)
+            {
+                continue;
+            }
+
+            var r = cov / Math.Sqrt(vx * vy);
+            if (r > best)
+            {
+                best = r;
+                bestLag = lag;
+            }
+        }
+
+        return best >= 0.6 ? bestLag : null;
+    }
+
+    /// <summary>The sample delay within ±radius of <paramref name="center"/> that best correlates microphone and reference.</summary>
+    private int? FineDelay(int center, int radius)
+    {
+        var end = _micEnd;
+        var from = end - FineWindow;
+        if (from < 0)
+        {
+            return null;
+        }
+
+        var lo = Math.Max(Lead, center - radius);
+        var hi = Math.Min(MaxLagBlocks * Block, center + radius);
+        var mic = new float[FineWindow];
+        double micEnergy = 0;
+        for (var i = 0; i < FineWindow; i++)
+        {
+            mic[i] = _micHist[(from + i) % RefCapacity];
+            micEnergy += mic[i] * mic[i];
+        }
+
+        var refs = new float[FineWindow + hi - lo];
+        for (var i = 0; i < refs.Length; i++)
+        {
+            refs[i] = RefAt(from - hi + i);
+        }
+
+        var best = 0.0;
+        var bestDelay = -1;
+        for (var d = lo; d <= hi; d++)
+        {
+            var segment = refs.AsSpan(hi - d, FineWindow);
+            var c = Dot(mic, segment);
+            var e = Dot(segment, segment);
+            if (e < SilentRef * FineWindow)
+            {
+                continue;
+            }
+
+            var r = c / Math.Sqrt(e * micEnergy + 1e-12);
+            if (r > best)
+            {
+                best = r;
+                bestDelay = d;
+            }
+        }
+
+        return best >= 0.3 ? bestDelay : null;
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var sum = Vector<float>.Zero;
+        var i = 0;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            sum += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+        }
+
+        var s = Vector.Sum(sum);
+        for (; i < a.Length; i++)
+        {
+            s += a[i] * b[i];
+        }
+
+        return s;
+    }
+
+    private static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] += a * x[i];
+        }
+    }
+}
