@@ -72,6 +72,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private int _speculationsStarted;
     private long _droppedFrames;
     private int _speculationsDiscarded;
+    private int _holds;
     private readonly EchoCanceller? _echo;
     private readonly Resampler _referenceResampler = new(AudioFormat.Output48k.SampleRate, 16_000);
     private readonly short[] _reference16k = new short[400];
@@ -129,6 +130,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>Speculative LLM turns started at a user pause, and those discarded because the user went on.</summary>
     public (int Started, int Discarded) Speculations => (_speculationsStarted, _speculationsDiscarded);
+
+    /// <summary>Times the replica paused for speech over it (a barge-in, a backchannel, or its own echo heard as the user).</summary>
+    public int Holds => _holds;
 
     /// <summary>Video frames dropped because the sink fell behind (<see cref="SessionOptions.DropVideoWhenSinkIsSlow"/>).</summary>
     public long DroppedVideoFrames => Interlocked.Read(ref _droppedFrames);
@@ -815,6 +819,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 // The user started talking over the replica: hold audio and mouth at once; a barge-in decision cuts,
                 // a backchannel ("uh huh") followed by silence resumes where it stopped.
                 _paused = true;
+                _holds++;
                 _animator.Interrupt(OutputPosition);
             }
         }
