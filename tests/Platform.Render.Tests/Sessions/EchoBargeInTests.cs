@@ -40,6 +40,16 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Without_playback_reports_the_canceller_finds_the_echo_by_itself_and_the_replica_is_not_interrupted()
+    {
+        TestSpeech.RequireSpeechStack();
+        var echoed = await SpeakAnswerAsync(gain: 0.5f, cancelEcho: true, reports: false);
+        output.WriteLine($"no reports, echo cancelled: spoke {echoed.Spoke.TotalMilliseconds:F0} ms, {echoed.Holds} holds");
+        Assert.DoesNotContain(echoed.Events, e => e.Type is T.ReplicaInterrupted or T.UserStartedSpeaking);
+        Assert.Equal(Answer, echoed.Events.Single(e => e.Type == T.Utterance && e.Role == "replica").Text);
+    }
+
+    [Fact]
     public async Task Without_the_canceller_the_same_echo_makes_the_replica_stop_for_its_own_voice()
     {
         // The control that gives the test above its power.
@@ -51,7 +61,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         Assert.True(echoed.Holds > 0 || echoed.Events.Any(e => e.Type == T.ReplicaInterrupted), "the echo went unnoticed even without the canceller");
     }
 
-    private async Task<(IReadOnlyList<SessionEvent> Events, TimeSpan Spoke, int Holds)> SpeakAnswerAsync(float gain, bool cancelEcho)
+    private async Task<(IReadOnlyList<SessionEvent> Events, TimeSpan Spoke, int Holds)> SpeakAnswerAsync(float gain, bool cancelEcho, bool reports = true)
     {
         await using var server = await OpenAiChatServer.StartAsync();
         server.Responder = _ => ChatScript.Reply(Answer);
@@ -59,7 +69,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         var options = new SessionOptions { AudioOnly = true, CancelEcho = cancelEcho };
         await using var session = new ConversationSession(fixture.Resources, options, sink, Llm(server), SessionDriver.FastLlm());
         await session.StartAsync();
-        var mic = new EchoMicrophone(session, sink, EchoDelay, gain);
+        var mic = new EchoMicrophone(session, sink, EchoDelay, gain, reports);
 
         await mic.PushAsync(TimeSpan.FromMilliseconds(400));
         await session.RespondAsync("Tell me about travelling.");
@@ -159,7 +169,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
     /// A page in a loop with the session: its microphone hears the session's output <c>delay</c> later at
     /// <c>gain</c>, plus whatever is mixed in, and it reports its playback position every 100 ms as the page does.
     /// </summary>
-    private sealed class EchoMicrophone(ConversationSession session, CollectingSink sink, TimeSpan delay, float gain)
+    private sealed class EchoMicrophone(ConversationSession session, CollectingSink sink, TimeSpan delay, float gain, bool reports = true)
     {
         private const int Chunk = 320;
         private readonly Resampler _down = new(48_000, 16_000);
@@ -235,7 +245,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
 
             await session.PushAudioAsync(mic);
             PushedSamples += Chunk;
-            if (PushedSamples % 1_600 == 0)
+            if (reports && PushedSamples % 1_600 == 0)
             {
                 // The page plays, now, what was sent `delay` ago.
                 session.ReportPlaybackPosition(Pushed - delay);
