@@ -45,6 +45,13 @@ public sealed class EchoCanceller
     private long _refActiveUntil = long.MinValue; // microphone index up to which the reference may still echo
     private int? _delay;             // samples
     private int? _hint;              // samples, from playback reports
+    private const float Smooth = 1f / 80;                // ~5 ms energy smoothing
+    private const int WarmUp = Rate / 10;                // adapt freely for 100 ms of echo after a new delay
+    private const int MaxFreeze = Rate;                  // 1 s of continuous double talk: the path probably changed
+    private double _ey;
+    private double _ee;
+    private int _adapted;
+    private int _frozen;
 
     /// <summary>The echo delay in use (null until known).</summary>
     public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
@@ -170,8 +177,25 @@ public sealed class EchoCanceller
 
             var y = Dot(_w, _x);
             var e = m - y;
-            var step = (float)(Mu * e / (power + 1e-6));
-            Axpy(step, _x, _w);
+
+            // Double talk: once the filter has learnt the path, a residual far above the predicted echo is someone
+            // else talking; adapting on it would teach the filter the user's voice. A long freeze re-learns (the path moved).
+            _ey = (1 - Smooth) * _ey + Smooth * y * y;
+            _ee = (1 - Smooth) * _ee + Smooth * e * e;
+            var doubleTalk = _adapted >= WarmUp && _ee > 4 * _ey + SilentRef;
+            _frozen = doubleTalk ? _frozen + 1 : 0;
+            if (_frozen > MaxFreeze)
+            {
+                _adapted = 0;
+                _frozen = 0;
+            }
+
+            if (!doubleTalk)
+            {
+                var step = (float)(Mu * e / (power + 1e-6));
+                Axpy(step, _x, _w);
+                _adapted++;
+            }
             inEnergy += m * m;
             outEnergy += e * e;
             mic[i] = (short)Math.Clamp(MathF.Round(e * 32768f), short.MinValue, short.MaxValue);
@@ -237,6 +261,8 @@ public sealed class EchoCanceller
             Array.Clear(_w);
         }
 
+        _adapted = 0;
+        _frozen = 0;
         _delay = samples;
     }
 
