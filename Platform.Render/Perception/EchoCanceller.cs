@@ -56,6 +56,12 @@ public sealed class EchoCanceller
     /// <summary>The echo delay in use (null until known).</summary>
     public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
 
+    /// <summary>
+    /// The reference was loud recently enough to echo now, but no delay is known yet (no playback reports, and the
+    /// envelopes have not lined up yet: the first few hundred ms of the first answer). Speech heard now may be echo.
+    /// </summary>
+    public bool Unresolved => _delay is null && _micEnd < _refActiveUntil;
+
     /// <summary>Energy removed over the last processed chunk with reference activity, in dB (diagnostics).</summary>
     public double LastAttenuationDb { get; private set; }
 
@@ -235,9 +241,15 @@ public sealed class EchoCanceller
         }
 
         var radius = _hint is not null ? 800 : Block + Lead; // reports leave the capture latency unknown (≤ 50 ms)
-        if (FineDelay(coarse.Value, radius) is { } fine && (_delay is null || Math.Abs(fine - _delay.Value) > 2))
+        if (FineDelay(coarse.Value, radius) is { } fine && (_delay is null || Math.Abs(fine.Delay - _delay.Value) > 2))
         {
-            SetDelay(fine);
+            var first = _delay is null;
+            SetDelay(fine.Delay);
+            if (first)
+            {
+                // Start from the least-squares gain at that lag: cancelling from the first sample, not after convergence.
+                _w[Lead] = (float)Math.Clamp(fine.Gain, 0, 4);
+            }
         }
     }
 
@@ -264,7 +276,11 @@ public sealed class EchoCanceller
         _adapted = 0;
         _frozen = 0;
         _delay = samples;
+        ResolvedAt ??= MediaTime.FromSamples(_micEnd, Rate);
     }
+
+    /// <summary>Media time (microphone) at which an echo delay was first known; null before.</summary>
+    public TimeSpan? ResolvedAt { get; private set; }
 
     /// <summary>The lag (in 10 ms blocks) that best aligns the envelopes, or null when no clear echo is seen.</summary>
     private int? CoarseLagBlocks()
@@ -312,7 +328,7 @@ public sealed class EchoCanceller
     }
 
     /// <summary>The sample delay within ±radius of <paramref name="center"/> that best correlates microphone and reference.</summary>
-    private int? FineDelay(int center, int radius)
+    private (int Delay, double Gain)? FineDelay(int center, int radius)
     {
         var end = _micEnd;
         var from = end - FineWindow;
@@ -331,6 +347,11 @@ public sealed class EchoCanceller
             micEnergy += mic[i] * mic[i];
         }
 
+        if (micEnergy < SilentRef * FineWindow * 10)
+        {
+            return null; // nothing heard: no evidence either way
+        }
+
         var refs = new float[FineWindow + hi - lo];
         for (var i = 0; i < refs.Length; i++)
         {
@@ -339,25 +360,39 @@ public sealed class EchoCanceller
 
         var best = 0.0;
         var bestDelay = -1;
+        var bestGain = 0.0;
+        var current = 0.0;
         for (var d = lo; d <= hi; d++)
         {
             var segment = refs.AsSpan(hi - d, FineWindow);
             var c = Dot(mic, segment);
             var e = Dot(segment, segment);
-            if (e < SilentRef * FineWindow)
+            if (e < SilentRef * FineWindow * 10)
             {
+                if (d == _delay)
+                {
+                    return null; // the current alignment saw silence: no evidence against it
+                }
+
                 continue;
             }
 
             var r = c / Math.Sqrt(e * micEnergy + 1e-12);
+            if (d == _delay)
+            {
+                current = r;
+            }
+
             if (r > best)
             {
                 best = r;
                 bestDelay = d;
+                bestGain = c / e;
             }
         }
 
-        return best >= 0.3 ? bestDelay : null;
+        // Speech correlates with itself at other lags: move only for a clearly better alignment.
+        return best >= 0.3 && (_delay is null || best > current + 0.1) ? (bestDelay, bestGain) : null;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

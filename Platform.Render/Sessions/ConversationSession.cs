@@ -811,7 +811,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
         // Silero's raw probability reacts a frame or two before the hysteresis declares speech: hold on it, so the
         // replica falls silent within ~100 ms of the user's onset; only the barge-in decision cuts for good.
-        if (turns.OverlapStart is not null || _listening!.SpeechProbability >= HoldProbability)
+        if (_echo is { Unresolved: true } && !_paused)
+        {
+            // What sounds like the user may be the replica's own echo, not yet located: do not stop for it. (Barge-in
+            // itself still needs its full evidence; the echo is located within a few hundred ms.)
+            return;
+        }
+
+        // Overlapping "speech" that began before the echo was located was (at least partly) the echo itself.
+        var overlap = turns.OverlapStart is { } o && !(_echo?.ResolvedAt > o) ? o : (TimeSpan?)null;
+        if (overlap is not null || _listening!.SpeechProbability >= HoldProbability)
         {
             _overlapEndedAt = null;
             if (!_paused)

@@ -47,6 +47,10 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         output.WriteLine($"no reports, echo cancelled: spoke {echoed.Spoke.TotalMilliseconds:F0} ms, {echoed.Holds} holds");
         Assert.DoesNotContain(echoed.Events, e => e.Type is T.ReplicaInterrupted or T.UserStartedSpeaking);
         Assert.Equal(Answer, echoed.Events.Single(e => e.Type == T.Utterance && e.Role == "replica").Text);
+
+        // Known limit: until the envelopes have located the echo (a few hundred ms into the first answer) the replica
+        // may pause once for it; with the page's playback reports (the protocol's system.playback) it never does.
+        Assert.InRange(echoed.Holds, 0, 1);
     }
 
     [Fact]
