@@ -52,6 +52,8 @@ public sealed class EchoCanceller
     private double _ee;
     private int _adapted;
     private int _frozen;
+    private int _worse;              // chunks in a row where cancelling added energy
+    private short[] _original = [];
 
     /// <summary>The echo delay in use (null until known).</summary>
     public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
@@ -149,6 +151,12 @@ public sealed class EchoCanceller
 
         var active = start < _refActiveUntil;
         double inEnergy = 0, outEnergy = 0;
+        if (_original.Length < mic.Length)
+        {
+            _original = new short[mic.Length];
+        }
+
+        mic.CopyTo(_original);
         for (var i = 0; i < mic.Length; i++)
         {
             var n = start + i;
@@ -211,6 +219,22 @@ public sealed class EchoCanceller
         if (inEnergy > 0)
         {
             LastAttenuationDb = 10 * Math.Log10((inEnergy + 1e-12) / (outEnergy + 1e-12));
+            if (outEnergy > inEnergy)
+            {
+                // Never add energy: a filter that does (a wrong alignment, a path that moved) would play the replica's
+                // voice into the listener. Pass the microphone through and count it against the alignment.
+                _original.AsSpan(0, mic.Length).CopyTo(mic);
+                if (++_worse >= 25)
+                {
+                    _delay = null;
+                    _worse = 0;
+                    Array.Clear(_w);
+                }
+            }
+            else if (outEnergy < inEnergy / 2)
+            {
+                _worse = 0;
+            }
         }
 
         if (active)
@@ -324,7 +348,25 @@ public sealed class EchoCanceller
             }
         }
 
-        return best >= 0.6 ? bestLag : null;
+        if (best < 0.6)
+        {
+            return null;
+        }
+
+        // An echo follows the reference everywhere: most loud reference blocks must come back loud at that lag (two
+        // people taking turns can line up one burst each, but not that).
+        int loud = 0, back = 0;
+        for (var j = 0; j < EnvWindow; j++)
+        {
+            var b = lastBlock - j;
+            if (_refEnv[(b - bestLag) % EnvCapacity] > -4)
+            {
+                loud++;
+                back += _micEnv[b % EnvCapacity] > -6 ? 1 : 0;
+            }
+        }
+
+        return loud >= 20 && back >= loud * 0.8 ? bestLag : null;
     }
 
     /// <summary>The sample delay within ±radius of <paramref name="center"/> that best correlates microphone and reference.</summary>
@@ -392,7 +434,7 @@ public sealed class EchoCanceller
         }
 
         // Speech correlates with itself at other lags: move only for a clearly better alignment.
-        return best >= 0.3 && (_delay is null || best > current + 0.1) ? (bestDelay, bestGain) : null;
+        return best >= 0.5 && (_delay is null || best > current + 0.1) ? (bestDelay, bestGain) : null;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

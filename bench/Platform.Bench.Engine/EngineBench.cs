@@ -84,7 +84,7 @@ internal static class EngineBench
         Print("response latency (end of speech → first replica audio)", response);
         Print("floor decision (end of speech → floor)", floor);
         Print("  LLM first token (end of speech → first token)", results.SelectMany(r => r.FirstToken).ToList());
-        Console.WriteLine($"speculations: started {results.Sum(r => r.Speculations.Started)}, discarded {results.Sum(r => r.Speculations.Discarded)}");
+        Console.WriteLine($"speculations: started {results.Sum(r => r.Speculations.Started)}, discarded {results.Sum(r => r.Speculations.Discarded)}; replica cut by the user: {results.Sum(r => r.Interruptions)}");
         Print("frame interval (wall clock at the sink)", intervals);
         Console.WriteLine($"frames: {results.Sum(r => r.Frames)}, dropped: {results.Sum(r => r.Dropped)}");
         Console.WriteLine($"CPU per session: {cpu.TotalSeconds / wall.Elapsed.TotalSeconds / options.Sessions * 100:F0}% of one core (wall {wall.Elapsed.TotalSeconds:F1} s, {Environment.ProcessorCount} cores)");
@@ -141,7 +141,7 @@ internal static class EngineBench
         return first < 0 ? s : s[first..last];
     }
 
-    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns, List<double> FirstToken, (int Started, int Discarded) Speculations);
+    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns, List<double> FirstToken, (int Started, int Discarded) Speculations, int Interruptions);
 
     private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
     {
@@ -159,11 +159,20 @@ internal static class EngineBench
         foreach (var (audio, end) in turns)
         {
             var start = pacer.Pushed;
-            var answered = sink.Count(SessionEventTypes.ReplicaStoppedSpeaking);
             await pacer.PushAsync(session, audio);
             var truthEnd = start + end;
             var waited = TimeSpan.Zero;
-            while (sink.Count(SessionEventTypes.ReplicaStoppedSpeaking) == answered && waited < TimeSpan.FromSeconds(15))
+
+            // The answer to this turn: a replica turn started after the end of the user's speech, and finished (an answer
+            // given at a mid-sentence pause and cut by the rest of the sentence does not count).
+            bool Answered()
+            {
+                var events = sink.Events;
+                var started = events.LastOrDefault(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.At > truthEnd);
+                return started is not null && events.Any(e => e.Type == SessionEventTypes.ReplicaStoppedSpeaking && e.Seq > started.Seq);
+            }
+
+            while (!Answered() && waited < TimeSpan.FromSeconds(15))
             {
                 await pacer.PushAsync(session, new short[320]);
                 waited += TimeSpan.FromMilliseconds(20);
@@ -173,6 +182,10 @@ internal static class EngineBench
             if (replicaStart is null)
             {
                 missed++;
+                if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+                {
+                    Console.WriteLine($"  missed turn ending at {truthEnd.TotalMilliseconds:F0} ms: " + string.Join(" | ", sink.Events.TakeLast(8).Select(e => $"{e.Seq}:{e.Type}@{e.At.TotalMilliseconds:F0} {e.Text} {e.ErrorCode}")));
+                }
             }
             else
             {
@@ -193,7 +206,7 @@ internal static class EngineBench
         }
 
         await session.CompleteAsync();
-        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed, firstToken, session.Speculations);
+        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed, firstToken, session.Speculations, sink.Count(SessionEventTypes.ReplicaInterrupted));
     }
 
     private static void Print(string what, List<double> values)
