@@ -58,12 +58,6 @@ public sealed class EchoCanceller
     /// <summary>The echo delay in use (null until known).</summary>
     public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
 
-    /// <summary>
-    /// The reference was loud recently enough to echo now, but no delay is known yet (no playback reports, and the
-    /// envelopes have not lined up yet: the first few hundred ms of the first answer). Speech heard now may be echo.
-    /// </summary>
-    public bool Unresolved => _delay is null && _micEnd < _refActiveUntil;
-
     /// <summary>Energy removed over the last processed chunk with reference activity, in dB (diagnostics).</summary>
     public double LastAttenuationDb { get; private set; }
 

@@ -450,7 +450,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
             case PerceptionEventKind.SilenceBegan:
                 // Speculate at the first silent frame, before the VAD's hangover: the floor rule is unchanged, this
                 // only lets the LLM's first token and the first clause's TTS overlap the wait for it.
-                if (_llm is not null && _speculation is null && e.Text.Length > 0)
+                if (_options.SpeculateAtFirstSilence && _llm is not null && _speculation is null && e.Text.Length > 0)
                 {
                     _speculation = StartTurn(e.Text, speculative: true);
                     _speculationsStarted++;
@@ -811,13 +811,6 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
         // Silero's raw probability reacts a frame or two before the hysteresis declares speech: hold on it, so the
         // replica falls silent within ~100 ms of the user's onset; only the barge-in decision cuts for good.
-        if (_echo is { Unresolved: true } && !_paused)
-        {
-            // What sounds like the user may be the replica's own echo, not yet located: do not stop for it. (Barge-in
-            // itself still needs its full evidence; the echo is located within a few hundred ms.)
-            return;
-        }
-
         // Overlapping "speech" that began before the echo was located was (at least partly) the echo itself.
         var overlap = turns.OverlapStart is { } o && !(_echo?.ResolvedAt > o) ? o : (TimeSpan?)null;
         if (overlap is not null || _listening!.SpeechProbability >= HoldProbability)

@@ -73,6 +73,13 @@ public sealed class SessionOptions
     /// playback reports. On by default; harmless when there is no echo.
     /// </summary>
     public bool CancelEcho { get; init; } = true;
+
+    /// <summary>
+    /// Start the speculative LLM call at the first silent frame of a pause (on the ASR's running hypothesis) rather
+    /// than when the VAD declares the pause: ≈ 100 ms sooner, at the price of more requests aborted when the user goes
+    /// on (they may cost prompt tokens on a paid endpoint). Default on.
+    /// </summary>
+    public bool SpeculateAtFirstSilence { get; init; } = true;
 }
 
 /// <summary>One message of a conversation's earlier history: <c>user</c> or <c>replica</c> (<c>assistant</c>) and what was said.</summary>
