@@ -225,15 +225,26 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// cancelled, <c>replica_interrupted</c> says what was actually heard, a <see cref="SessionEventTypes.Flush"/> voids
     /// queued output); answers not yet started are dropped. Nothing happens when the replica is silent.
     /// </summary>
-    public ValueTask InterruptAsync(CancellationToken cancellationToken = default) =>
-        _input.Writer.WriteAsync(new InterruptInputItem(), cancellationToken);
+    public ValueTask InterruptAsync(CancellationToken cancellationToken = default) => EnqueueAsync(new InterruptInputItem(), cancellationToken);
 
     /// <summary>
     /// <c>conversation.respond</c>: as if the user had said <paramref name="text"/>: a user <c>utterance</c> event, then
     /// the replica's answer through the LLM (it interrupts the replica first if it is talking).
     /// </summary>
-    public ValueTask RespondAsync(string text, CancellationToken cancellationToken = default) =>
-        _input.Writer.WriteAsync(new RespondInputItem(text ?? string.Empty), cancellationToken);
+    public ValueTask RespondAsync(string text, CancellationToken cancellationToken = default) => EnqueueAsync(new RespondInputItem(text ?? string.Empty), cancellationToken);
+
+    /// <summary>Queues an app request in order with the audio; after the session ended it is ignored (never throws for that).</summary>
+    private async ValueTask EnqueueAsync(InputItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _input.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The session is ending: nothing left to interrupt or answer.
+        }
+    }
 
     /// <summary>
     /// <c>conversation.overwrite_llm_context</c> (<paramref name="append"/> false) or <c>append_llm_context</c>: the

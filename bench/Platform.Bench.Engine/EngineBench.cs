@@ -191,6 +191,11 @@ internal static class EngineBench
             {
                 response.Add((replicaStart.At - truthEnd).TotalMilliseconds);
                 var m = session.Metrics.LastOrDefault(x => x.InferenceId == replicaStart.InferenceId);
+                if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+                {
+                    Console.WriteLine($"  turn ending at {truthEnd.TotalMilliseconds:F0} ms: response {(replicaStart.At - truthEnd).TotalMilliseconds:F0} ms; {m}");
+                }
+
                 if (m?.FloorDecision is { } f)
                 {
                     floor.Add((m.UserSpeechEnd + f - truthEnd).TotalMilliseconds);

@@ -186,6 +186,11 @@ public sealed class SessionApiTests(SessionFixture fixture, ITestOutputHelper ou
         Assert.Equal(["respond.empty", "respond.unavailable"], events.Where(e => e.Type == T.Error).Select(e => e.ErrorCode));
         Assert.DoesNotContain(events, e => e.Type is T.ReplicaInterrupted or T.Flush);
         Assert.Equal("Still here.", events.Single(e => e.Type == T.Utterance).Text);
+
+        // After the end, the calls are ignored rather than thrown at the caller.
+        await session.InterruptAsync();
+        await session.RespondAsync("Anyone?");
+        session.ReportPlaybackPosition(TimeSpan.FromSeconds(1));
     }
 
     private static int Words(string? text) => text?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length ?? 0;
