@@ -16,6 +16,16 @@ public enum PerceptionEventKind
 
     /// <summary>A stage failed; the session goes on (the ASR is reopened on the next speech).</summary>
     Error,
+
+    /// <summary>
+    /// The first silent frame inside the user's speech (raw VAD probability dropped, before the VAD's hangover
+    /// declares the pause): <see cref="PerceptionEvent.Text"/> is the ASR's hypothesis so far. A speculative LLM call
+    /// may start here; <see cref="SpeechResumed"/> or a different final at the pause discards it.
+    /// </summary>
+    SilenceBegan,
+
+    /// <summary>Voiced frames came back after <see cref="SilenceBegan"/> before the VAD declared a pause.</summary>
+    SpeechResumed,
 }
 
 /// <summary>
@@ -48,12 +58,17 @@ public sealed class ListeningSession : IAsyncDisposable
     private readonly List<PerceptionEvent> _events = [];
     private int _preRollLength;
     private bool _asrOpen;
+    private bool _silenceBegan; // SilenceBegan published for the current VAD speech segment
     private string _said = string.Empty;  // finals of the closed segments of this turn
     private string _partial = string.Empty;
     private TimeSpan _position;
 
-    public ListeningSession(AudioFormat format, SileroVadModel vad, IRecognitionStream asr, TurnTakingOptions? options = null, VadOptions? vadOptions = null)
+    private readonly EchoCanceller? _echo;
+    private short[] _scratch = [];
+
+    public ListeningSession(AudioFormat format, SileroVadModel vad, IRecognitionStream asr, TurnTakingOptions? options = null, VadOptions? vadOptions = null, EchoCanceller? echo = null)
     {
+        _echo = echo;
         _input = new AudioInput(format);
         _vad = new VoiceActivityDetector(vad, vadOptions);
         _asr = asr;
@@ -91,6 +106,16 @@ public sealed class ListeningSession : IAsyncDisposable
 
     private async ValueTask ProcessAsync(ReadOnlyMemory<short> pcm, CancellationToken cancellationToken)
     {
+        if (_echo is not null && !pcm.IsEmpty)
+        {
+            // The replica's own voice leaking into the microphone is removed before anything listens.
+            if (_scratch.Length < pcm.Length) _scratch = new short[pcm.Length];
+            var copy = _scratch.AsMemory(0, pcm.Length);
+            pcm.CopyTo(copy);
+            _echo.Process(_position, copy.Span);
+            pcm = copy;
+        }
+
         // The VAD cuts 32 ms frames; feed the ASR the same audio in the same order, frame by frame, so that its
         // state at each VAD decision covers exactly the audio up to that frame.
         var decisions = _vad.Push(pcm.Span).ToArray();
@@ -122,6 +147,25 @@ public sealed class ListeningSession : IAsyncDisposable
         }
         if (_asrOpen) await FeedAsync(audio, cancellationToken).ConfigureAwait(false);
         Remember(audio.Span);
+
+        if (frame.Event == VadEventKind.None && frame.InSpeech && _asrOpen && _turns.UserHoldsTurn)
+        {
+            var silent = frame.LastVoiced < frame.FrameEnd;
+            if (silent && !_silenceBegan)
+            {
+                _silenceBegan = true;
+                var peek = await _asr.PeekAsync(cancellationToken).ConfigureAwait(false);
+                var text = Join(_said, peek?.Text.Trim() ?? string.Empty);
+                if (text.Length > 0) _events.Add(new PerceptionEvent(PerceptionEventKind.SilenceBegan, frame.FrameEnd, text));
+            }
+            else if (!silent && _silenceBegan)
+            {
+                _silenceBegan = false;
+                _events.Add(new PerceptionEvent(PerceptionEventKind.SpeechResumed, frame.FrameEnd, Turn()));
+            }
+        }
+
+        if (frame.Event != VadEventKind.None) _silenceBegan = false;
 
         if (frame.Event == VadEventKind.SpeechEnded && _asrOpen)
         {

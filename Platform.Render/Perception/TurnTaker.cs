@@ -52,6 +52,9 @@ public sealed class TurnTaker(TurnTakingOptions? options = null)
 
     public bool ReplicaSpeaking => _replicaSpeaking;
 
+    /// <summary>The user is talking with the floor (not over the replica, not paused).</summary>
+    public bool UserHoldsTurn => _state == State.UserSpeaking && !_replicaSpeaking;
+
     /// <summary>While the replica talks: when the user's overlapping speech began (null when the user is silent).</summary>
     public TimeSpan? OverlapStart => _overlapStart;
 

@@ -72,6 +72,14 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private int _speculationsStarted;
     private long _droppedFrames;
     private int _speculationsDiscarded;
+    private int _holds;
+    private readonly EchoCanceller? _echo;
+    private readonly Resampler _referenceResampler = new(AudioFormat.Output48k.SampleRate, 16_000);
+    private readonly short[] _reference16k = new short[400];
+    private (TimeSpan Position, TimeSpan At)? _playback; // the page's latest playback report and the clock then
+
+    /// <summary>A playback report older than this (media time) no longer tells where the page is.</summary>
+    private static readonly TimeSpan PlaybackReportLifetime = TimeSpan.FromSeconds(2);
 
     public ConversationSession(
         SessionResources resources,
@@ -100,6 +108,18 @@ public sealed partial class ConversationSession : IAsyncDisposable
         _output = Channel.CreateBounded<OutputItem>(new BoundedChannelOptions(Math.Max(4, options.OutputCapacity)) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         _work = Channel.CreateBounded<WorkerMessage>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _animator = new FaceAnimator(options.Seed);
+        _echo = options.CancelEcho ? new EchoCanceller() : null;
+        _seq = Math.Max(0, options.PreviousSeq);
+        _turnIdx = Math.Max(-1, options.PreviousTurnIdx);
+        _userTurnIdx = _turnIdx;
+        if (_llm is not null && options.History.Count > 0)
+        {
+            _llm.History.Add([.. options.History
+                .Where(m => !string.IsNullOrWhiteSpace(m.Text))
+                .Select(m => string.Equals(m.Role, "user", StringComparison.OrdinalIgnoreCase)
+                    ? HistoryMessage.User(m.Text.Trim())
+                    : HistoryMessage.Assistant(m.Text.Trim()))]);
+        }
         _audioFrame = new short[AudioFormat.Output48k.SampleRate * (int)Tick.TotalMilliseconds / 1000];
     }
 
@@ -110,6 +130,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>Speculative LLM turns started at a user pause, and those discarded because the user went on.</summary>
     public (int Started, int Discarded) Speculations => (_speculationsStarted, _speculationsDiscarded);
+
+    /// <summary>Times the replica paused for speech over it (a barge-in, a backchannel, or its own echo heard as the user).</summary>
+    public int Holds => _holds;
 
     /// <summary>Video frames dropped because the sink fell behind (<see cref="SessionOptions.DropVideoWhenSinkIsSlow"/>).</summary>
     public long DroppedVideoFrames => Interlocked.Read(ref _droppedFrames);
@@ -146,7 +169,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
         else
         {
-            _listening = new ListeningSession(_options.InputFormat, _resources.Vad, stream, _options.TurnTaking, _options.Vad);
+            _listening = new ListeningSession(_options.InputFormat, _resources.Vad, stream, _options.TurnTaking, _options.Vad, _echo);
             if (_listening.InputError is { } inputError)
             {
                 Error("audio.unsupported_format", inputError, null);
@@ -196,6 +219,51 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// <summary>Echo (or an app's <c>conversation.echo</c>): speaks <paramref name="text"/> without the LLM, after what is already queued.</summary>
     public ValueTask SayAsync(string text, CancellationToken cancellationToken = default) =>
         _input.Writer.WriteAsync(new SayInputItem(text ?? string.Empty), cancellationToken);
+
+    /// <summary>
+    /// <c>conversation.interrupt</c>: stops the replica now, as a barge-in would (audio and mouth stop, the LLM is
+    /// cancelled, <c>replica_interrupted</c> says what was actually heard, a <see cref="SessionEventTypes.Flush"/> voids
+    /// queued output); answers not yet started are dropped. Nothing happens when the replica is silent.
+    /// </summary>
+    public ValueTask InterruptAsync(CancellationToken cancellationToken = default) => EnqueueAsync(new InterruptInputItem(), cancellationToken);
+
+    /// <summary>
+    /// <c>conversation.respond</c>: as if the user had said <paramref name="text"/>: a user <c>utterance</c> event, then
+    /// the replica's answer through the LLM (it interrupts the replica first if it is talking).
+    /// </summary>
+    public ValueTask RespondAsync(string text, CancellationToken cancellationToken = default) => EnqueueAsync(new RespondInputItem(text ?? string.Empty), cancellationToken);
+
+    /// <summary>Queues an app request in order with the audio; after the session ended it is ignored (never throws for that).</summary>
+    private async ValueTask EnqueueAsync(InputItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _input.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The session is ending: nothing left to interrupt or answer.
+        }
+    }
+
+    /// <summary>
+    /// <c>conversation.overwrite_llm_context</c> (<paramref name="append"/> false) or <c>append_llm_context</c>: the
+    /// persona's conversational context for the LLM requests that start from now on. Ignored in echo mode.
+    /// </summary>
+    public void SetContext(string? context, bool append) => _llm?.SetConversationalContext(context, append);
+
+    /// <summary>
+    /// <c>system.playback</c>: the page is playing media time <paramref name="mediaTime"/> now. What the replica
+    /// "actually said" when cut is measured up to the played position (the page may be a few hundred ms behind what
+    /// was sent), and the echo canceller aligns on it. Never waits; a report that finds the input queue full is dropped.
+    /// </summary>
+    public void ReportPlaybackPosition(TimeSpan mediaTime)
+    {
+        if (mediaTime >= TimeSpan.Zero)
+        {
+            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime));
+        }
+    }
 
     /// <summary>Continues a turn waiting on a tool call (OpenAI tool message semantics).</summary>
     public bool SubmitToolResult(ToolResult result) => _llm?.SubmitToolResult(result) ?? false;
@@ -292,6 +360,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     case SayInputItem say:
                         Guard(() => StartEcho(say.Text));
                         break;
+                    case RespondInputItem respond:
+                        Guard(() => Respond(respond.Text));
+                        break;
+                    case InterruptInputItem:
+                        Guard(Interrupt);
+                        break;
+                    case PlaybackInputItem playback:
+                        _playback = (playback.Position, _clock);
+                        _echo?.SetDelayHint(_clock - playback.Position);
+                        break;
                     case AudioInputItem audio:
                         for (var offset = 0; offset < audio.Bytes.Length; offset += sliceBytes)
                         {
@@ -380,6 +458,19 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 return;
             case PerceptionEventKind.Partial:
                 return;
+            case PerceptionEventKind.SilenceBegan:
+                // Speculate at the first silent frame, before the VAD's hangover: the floor rule is unchanged, this
+                // only lets the LLM's first token and the first clause's TTS overlap the wait for it.
+                if (_options.SpeculateAtFirstSilence && _llm is not null && _speculation is null && e.Text.Length > 0)
+                {
+                    _speculation = StartTurn(e.Text, speculative: true);
+                    _speculationsStarted++;
+                }
+
+                return;
+            case PerceptionEventKind.SpeechResumed:
+                DropSpeculation();
+                return;
             case PerceptionEventKind.UserTurnFinal:
                 OnUserTurnFinal(e);
                 return;
@@ -403,6 +494,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 _lastPause = d.At;
                 _speechEnd = d.SpeechEnd;
                 _animator.Cue(d.Shape == UtteranceShape.Question ? ListeningCue.BrowRaise : ListeningCue.Nod, d.At);
+                if (_speculation is { } early && !string.Equals(early.Input, d.Transcript, StringComparison.Ordinal))
+                {
+                    // The early hypothesis differs from the segment's final: speculate again on the final.
+                    DropSpeculation();
+                }
+
                 if (_llm is not null && _speculation is null && d.Transcript.Length > 0)
                 {
                     _speculation = StartTurn(d.Transcript, speculative: true);
@@ -500,6 +597,50 @@ public sealed partial class ConversationSession : IAsyncDisposable
         turn.Runner = RunAfterAsync(_lastRunner, turn);
         _lastRunner = turn.Runner;
         _pending.Add(turn);
+    }
+
+    private void Respond(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            Error("respond.empty", "conversation.respond needs a non-empty text.", null);
+            return;
+        }
+
+        if (_llm is null)
+        {
+            Error("respond.unavailable", "This session has no LLM (echo mode): use echo to make the replica speak.", null);
+            return;
+        }
+
+        Interrupt();
+        _userTurnIdx = ++_turnIdx;
+        Emit(SessionEventTypes.Utterance, _userTurnIdx, null, _clock, x => x with { Role = "user", Text = text });
+        var turn = new ReplicaTurn(LlmConversation.NewInferenceId(), ++_turnIdx, text, isEcho: false)
+        {
+            FromApp = true,
+            Committed = true,
+            SpeechEnd = _clock,
+            FloorAt = _clock,
+            LlmStartMedia = _clock,
+        };
+        turn.Runner = RunAfterAsync(_lastRunner, turn);
+        _lastRunner = turn.Runner;
+        _pending.Add(turn);
+    }
+
+    /// <summary>Stops everything the replica was saying or about to say.</summary>
+    private void Interrupt()
+    {
+        DropSpeculation();
+        foreach (var waiting in _pending)
+        {
+            waiting.Cancel(null, discard: true);
+        }
+
+        _pending.Clear();
+        BargeIn();
     }
 
     // ---------------------------------------------------------------- workers (LLM + TTS), beside the loop
@@ -681,7 +822,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
         // Silero's raw probability reacts a frame or two before the hysteresis declares speech: hold on it, so the
         // replica falls silent within ~100 ms of the user's onset; only the barge-in decision cuts for good.
-        if (turns.OverlapStart is not null || _listening!.SpeechProbability >= HoldProbability)
+        // Overlapping "speech" that began before the echo was located was (at least partly) the echo itself.
+        var overlap = turns.OverlapStart is { } o && !(_echo?.ResolvedAt > o) ? o : (TimeSpan?)null;
+        if (overlap is not null || _listening!.SpeechProbability >= HoldProbability)
         {
             _overlapEndedAt = null;
             if (!_paused)
@@ -689,6 +832,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 // The user started talking over the replica: hold audio and mouth at once; a barge-in decision cuts,
                 // a backchannel ("uh huh") followed by silence resumes where it stopped.
                 _paused = true;
+                _holds++;
                 _animator.Interrupt(OutputPosition);
             }
         }
@@ -722,32 +866,55 @@ public sealed partial class ConversationSession : IAsyncDisposable
             _animator.Interrupt(at);
         }
 
-        var spoken = SpokenText(turn);
+        // What the user heard: up to where the page plays (it may lag what was sent); the rest is voided.
+        var heard = PlayedPosition();
+        var spoken = SpokenUpTo(turn, heard);
+        var duration = heard > turn.StartedAt ? heard - turn.StartedAt : TimeSpan.Zero;
         SessionMetrics.Interrupted();
-        Emit(SessionEventTypes.ReplicaInterrupted, turn.TurnIdx, turn.InferenceId, at, e => e with { Text = spoken, Duration = at - turn.StartedAt });
-        FinishSpeaking(turn, at, spoken, interrupted: true);
+        EmitControl(SessionEventTypes.Flush, turn.TurnIdx, turn.InferenceId, heard);
+        Emit(SessionEventTypes.ReplicaInterrupted, turn.TurnIdx, turn.InferenceId, at, e => e with { Text = spoken, Duration = duration });
+        FinishSpeaking(turn, at, duration, spoken, interrupted: true);
     }
 
-    private string SpokenText(ReplicaTurn turn)
+    /// <summary>Where the page is playing now: its latest report moved on by the media time since, never past what was sent.</summary>
+    private TimeSpan PlayedPosition()
     {
-        var words = new List<string>(turn.SpokenClauses);
-        if (_current is { } c && c.Offset48 > 0)
+        var sent = OutputPosition;
+        if (_playback is not { } p || _clock - p.At > PlaybackReportLifetime)
         {
-            var all = c.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var fraction = c.Offset48 / (double)Math.Max(1, c.Audio48.Length);
-            var n = (int)Math.Floor(all.Length * fraction + 0.25);
-            if (n > 0)
-            {
-                words.Add(string.Join(' ', all.Take(n)));
-            }
+            return sent;
+        }
+
+        var now = p.Position + (_clock - p.At);
+        return now < sent ? now : sent;
+    }
+
+    /// <summary>The words of <paramref name="turn"/> whose audio had played by media time <paramref name="cut"/>.</summary>
+    private static string SpokenUpTo(ReplicaTurn turn, TimeSpan cut)
+    {
+        var index = turn.Progress.FindLastIndex(x => x.End <= cut + TimeSpan.FromMilliseconds(10));
+        if (index < 0)
+        {
+            return string.Empty;
+        }
+
+        var (_, clause, offset) = turn.Progress[index];
+        var words = turn.Played.Take(clause).Select(c => c.Text).ToList();
+        var c = turn.Played[clause];
+        var all = c.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var fraction = offset / (double)Math.Max(1, c.Audio48.Length);
+        var n = fraction >= 1 ? all.Length : (int)Math.Floor(all.Length * fraction + 0.25);
+        if (n > 0)
+        {
+            words.Add(string.Join(' ', all.Take(n)));
         }
 
         return string.Join(' ', words);
     }
 
-    private void FinishSpeaking(ReplicaTurn turn, TimeSpan at, string spoken, bool interrupted)
+    private void FinishSpeaking(ReplicaTurn turn, TimeSpan at, TimeSpan duration, string spoken, bool interrupted)
     {
-        Emit(SessionEventTypes.ReplicaStoppedSpeaking, turn.TurnIdx, turn.InferenceId, at, e => e with { Duration = at - turn.StartedAt, Model = turn.Model });
+        Emit(SessionEventTypes.ReplicaStoppedSpeaking, turn.TurnIdx, turn.InferenceId, at, e => e with { Duration = duration, Model = turn.Model });
         if (spoken.Length > 0)
         {
             Emit(SessionEventTypes.Utterance, turn.TurnIdx, turn.InferenceId, at, e => e with { Role = "replica", Text = spoken, Model = turn.Model });
@@ -832,7 +999,21 @@ public sealed partial class ConversationSession : IAsyncDisposable
         if (_speaking is { } turn && _current is null && !_paused && turn.Ready.Count == 0 && turn.WorkerDone)
         {
             var end = frameStart + MediaTime.FromSamples(pos, AudioFormat.Output48k.SampleRate);
-            FinishSpeaking(turn, end, string.Join(' ', turn.SpokenClauses), interrupted: false);
+            FinishSpeaking(turn, end, end - turn.StartedAt, string.Join(' ', turn.SpokenClauses), interrupted: false);
+        }
+
+        if (pos > 0 && _speaking is { } playing && playing.Played.Count > 0)
+        {
+            var ordinal = playing.Played.Count - 1;
+            var offset = _current?.Offset48 ?? playing.Played[^1].Audio48.Length;
+            playing.Progress.Add((frameStart + Tick, ordinal, offset));
+        }
+
+        if (_echo is not null)
+        {
+            // What the page will play, for the echo canceller (16 kHz on the same timeline).
+            var n = _referenceResampler.Process(span, _reference16k);
+            _echo.AddReference(frameStart, _reference16k.AsSpan(0, n));
         }
 
         var frame = PcmFrame.Rent(span, AudioFormat.Output48k, frameStart);
@@ -869,6 +1050,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
         clause.StartedAt = at;
         _current = clause;
+        turn.Played.Add(clause);
         _animator.Speak(new SpeechClip(at, clause.Cues, clause.Source.Audio, clause.Source.SampleRate));
         if (!turn.Started)
         {
@@ -924,7 +1106,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private void Measure(ReplicaTurn turn)
     {
         turn.MouthMeasured = true;
-        if (turn.IsEcho)
+        if (turn.IsEcho || turn.FromApp)
         {
             return;
         }
@@ -960,6 +1142,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
     }
 
     private readonly Queue<SessionEvent> _overflow = new();
+
+    /// <summary>A control event (<see cref="SessionEventTypes.Flush"/>): in order with the output, outside the conversation's seq.</summary>
+    private void EmitControl(string type, int turnIdx, string? inferenceId, TimeSpan at)
+    {
+        var e = new SessionEvent(0, type, Math.Max(0, turnIdx), inferenceId, at);
+        if (_overflow.Count > 0 || !_output.Writer.TryWrite(new EventOutputItem(e)))
+        {
+            _overflow.Enqueue(e);
+        }
+    }
 
     private void Error(string code, string message, string? inferenceId, int? turnIdx = null)
     {

@@ -11,6 +11,13 @@ public static class SessionEventTypes
     public const string ReplicaInterrupted = "replica_interrupted";
     public const string ToolCall = "tool_call";
     public const string Error = "error";
+
+    /// <summary>
+    /// Control, not a conversation event (its <see cref="SessionEvent.Seq"/> is 0): the replica was cut, so queued
+    /// output stamped after <see cref="SessionEvent.At"/> is void; the transport tells the page to drop it
+    /// (<c>system.flush</c> with <c>after</c>).
+    /// </summary>
+    public const string Flush = "system.flush";
 }
 
 /// <summary>

@@ -55,7 +55,35 @@ public sealed class SessionOptions
     /// transports); audio and events always wait. Tests that check every frame turn this off.
     /// </summary>
     public bool DropVideoWhenSinkIsSlow { get; init; } = true;
+
+    /// <summary>
+    /// Turns from before this session (a conversation moved to this worker after a failover): the first LLM request
+    /// carries them as history. Oldest first.
+    /// </summary>
+    public IReadOnlyList<PriorMessage> History { get; init; } = [];
+
+    /// <summary>The last <c>seq</c> already published for this conversation: events continue from the next one.</summary>
+    public long PreviousSeq { get; init; }
+
+    /// <summary>The last <c>turn_idx</c> already used (-1: none): turns continue from the next one.</summary>
+    public int PreviousTurnIdx { get; init; } = -1;
+
+    /// <summary>
+    /// Removes the replica's own voice from the microphone (echo-aware barge-in) using the audio sent and the page's
+    /// playback reports. On by default; harmless when there is no echo.
+    /// </summary>
+    public bool CancelEcho { get; init; } = true;
+
+    /// <summary>
+    /// Start the speculative LLM call at the first silent frame of a pause (on the ASR's running hypothesis) rather
+    /// than when the VAD declares the pause: ≈ 100 ms sooner, at the price of more requests aborted when the user goes
+    /// on (they may cost prompt tokens on a paid endpoint). Default on.
+    /// </summary>
+    public bool SpeculateAtFirstSilence { get; init; } = true;
 }
+
+/// <summary>One message of a conversation's earlier history: <c>user</c> or <c>replica</c> (<c>assistant</c>) and what was said.</summary>
+public sealed record PriorMessage(string Role, string Text);
 
 /// <summary>What sessions share on a worker: the VAD model, the ASR engine, the TTS voice and the face asset.</summary>
 public sealed record SessionResources(SileroVadModel Vad, ISpeechRecognizer Recognizer, ISpeechSynthesizer Synthesizer, FaceAsset? Face);

@@ -10,6 +10,13 @@ internal sealed record AudioInputItem(byte[] Bytes) : InputItem;
 
 internal sealed record SayInputItem(string Text) : InputItem;
 
+internal sealed record RespondInputItem(string Text) : InputItem;
+
+internal sealed record InterruptInputItem : InputItem;
+
+/// <summary>The page plays media time <paramref name="Position"/> now.</summary>
+internal sealed record PlaybackInputItem(TimeSpan Position) : InputItem;
+
 internal abstract record OutputItem : IDisposable
 {
     public virtual void Dispose()
@@ -58,6 +65,15 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
     public string? Model { get; set; }
 
     public bool Speculative { get; init; }
+
+    /// <summary>Started by the app (<c>conversation.respond</c>): no user speech to measure latency from.</summary>
+    public bool FromApp { get; init; }
+
+    /// <summary>Clauses in the order they started playing.</summary>
+    public List<PlayingClause> Played { get; } = [];
+
+    /// <summary>Per 20 ms output frame with this turn's voice: the frame's end, the clause playing and its read position.</summary>
+    public List<(TimeSpan End, int Clause, int Offset48)> Progress { get; } = [];
 
     public bool Committed { get; set; }
 

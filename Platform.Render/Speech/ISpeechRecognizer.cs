@@ -24,6 +24,12 @@ public interface IRecognitionStream : IAsyncDisposable
     /// <summary>Feeds audio; returns a partial when the hypothesis changed (engines without partials return null).</summary>
     ValueTask<Transcript?> AcceptAsync(ReadOnlyMemory<short> pcm16k, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The current hypothesis of the open utterance over all audio fed so far, without ending it (for a speculative
+    /// LLM start at the first silent frame); null when the engine has none or no utterance is open.
+    /// </summary>
+    ValueTask<Transcript?> PeekAsync(CancellationToken cancellationToken = default) => new((Transcript?)null);
+
     /// <summary>Ends the utterance and returns the final transcript with word times (media time), or an error.</summary>
     ValueTask<RecognitionResult> EndUtteranceAsync(CancellationToken cancellationToken = default);
 }

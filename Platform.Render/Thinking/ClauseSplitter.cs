@@ -11,6 +11,12 @@ public sealed class ClauseSplitterOptions
     /// <summary>A clause ending in , ; : or a dash is cut only when at least this long. Default 24.</summary>
     public int MinClauseChars { get; set; } = 24;
 
+    /// <summary>
+    /// The first clause of an answer may be cut at a clause mark once this long ("Sure," / "Well, let me see,"), so
+    /// speech starts a few tokens sooner; null uses <see cref="MinClauseChars"/>. Default null.
+    /// </summary>
+    public int? FirstClauseMinChars { get; set; }
+
     /// <summary>Text running this long without any boundary is cut at the last space. Default 220.</summary>
     public int MaxClauseChars { get; set; } = 220;
 }
@@ -36,6 +42,7 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
     private readonly ClauseSplitterOptions _options = options ?? new ClauseSplitterOptions();
     private readonly StringBuilder _pending = new();
     private int _scan;
+    private int _emitted; // clauses emitted since the last Reset/Complete
 
     /// <summary>Text received but not yet emitted as a clause.</summary>
     public string Pending => _pending.ToString();
@@ -71,6 +78,7 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
     {
         _pending.Clear();
         _scan = 0;
+        _emitted = 0;
     }
 
     private bool TryCut(out string clause)
@@ -133,19 +141,21 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
                     var after = i + 1;
                     if (c is ',' or ';' or ':')
                     {
-                        if (after >= _pending.Length)
+                        if (after >= _pending.Length && (i == 0 || !char.IsLetter(_pending[i - 1])))
                         {
+                            // After a digit, wait for the next token (1,000 and 10:30); after a word, cut at once.
                             _scan = i;
                             return false;
                         }
 
-                        if (!char.IsWhiteSpace(_pending[after]))
+                        if (after < _pending.Length && !char.IsWhiteSpace(_pending[after]))
                         {
                             continue; // 1,000 and 10:30
                         }
                     }
 
-                    if (Emit(after, after, _options.MinClauseChars, out clause))
+                    var min = _emitted == 0 ? _options.FirstClauseMinChars ?? _options.MinClauseChars : _options.MinClauseChars;
+                    if (Emit(after, after, min, out clause))
                     {
                         return true;
                     }
@@ -179,6 +189,7 @@ public sealed class ClauseSplitter(ClauseSplitterOptions? options = null)
 
         _pending.Remove(0, consumed);
         _scan = 0;
+        _emitted++;
         return true;
     }
 

@@ -12,7 +12,7 @@ internal sealed record ToolCallDelta(int Index, string? Id, string? Name, string
 
 internal sealed record FinishDelta(string Reason) : LlmDelta;
 
-/// <summary>Streams one answer to a prompt (the system message comes from the settings, the rest from history).</summary>
+/// <summary>Streams one answer to a prompt: the system message (null for none), then the history.</summary>
 internal interface ILlmBackend
 {
     /// <summary>Names the backend in events: the model.</summary>
@@ -20,7 +20,7 @@ internal interface ILlmBackend
 
     bool IsBuiltIn { get; }
 
-    IAsyncEnumerable<LlmDelta> StreamAsync(IReadOnlyList<HistoryMessage> messages, CancellationToken cancellationToken);
+    IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, CancellationToken cancellationToken);
 }
 
 /// <summary><c>platform/repeat</c>: answers with the user's last utterance. No network.</summary>
@@ -30,7 +30,7 @@ internal sealed class RepeatBackend(string emptyText) : ILlmBackend
 
     public bool IsBuiltIn => true;
 
-    public async IAsyncEnumerable<LlmDelta> StreamAsync(IReadOnlyList<HistoryMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.CompletedTask;
         cancellationToken.ThrowIfCancellationRequested();
@@ -67,7 +67,7 @@ internal sealed class MisconfiguredBackend(string model, string problem) : ILlmB
 
     public string Problem => problem;
 
-    public IAsyncEnumerable<LlmDelta> StreamAsync(IReadOnlyList<HistoryMessage> messages, CancellationToken cancellationToken) =>
+    public IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, CancellationToken cancellationToken) =>
         throw new LlmConfigurationException(problem);
 }
 

@@ -39,10 +39,44 @@ public sealed partial class LlmConversation
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         History = new ConversationHistory(_options.MaxHistoryMessages);
+        _conversationalContext = settings.ConversationalContext;
         _backend = settings.IsRepeat ? new RepeatBackend(_options.RepeatEmptyText) : OpenAiChatBackend.Create(settings, httpClient);
     }
 
     public LlmSettings Settings { get; }
+
+    private readonly Lock _contextGate = new();
+    private string? _conversationalContext;
+
+    /// <summary>The conversation's own context as it stands now (starts as <see cref="LlmSettings.ConversationalContext"/>).</summary>
+    public string? ConversationalContext
+    {
+        get
+        {
+            lock (_contextGate)
+            {
+                return _conversationalContext;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces (<c>conversation.overwrite_llm_context</c>) or extends (<c>conversation.append_llm_context</c>) the
+    /// conversational context; requests started from now on carry it in the system message. Thread-safe.
+    /// </summary>
+    public void SetConversationalContext(string? context, bool append)
+    {
+        lock (_contextGate)
+        {
+            var add = context?.Trim();
+            _conversationalContext = !append || string.IsNullOrWhiteSpace(_conversationalContext)
+                ? (string.IsNullOrWhiteSpace(add) ? null : add)
+                : string.IsNullOrWhiteSpace(add) ? _conversationalContext : _conversationalContext.TrimEnd() + "\n" + add;
+        }
+    }
+
+    /// <summary>The system message of the next request: system prompt, context and the current conversational context.</summary>
+    public string? SystemMessage => (Settings with { ConversationalContext = ConversationalContext }).ComposeSystemMessage();
 
     public ConversationHistory History { get; }
 
@@ -128,6 +162,7 @@ public sealed partial class LlmConversation
         private readonly StringBuilder _generated = new();
         private readonly List<HistoryMessage> _messages = [HistoryMessage.User(userText, inferenceId)];
         private readonly IReadOnlyList<HistoryMessage> _history = owner.History.Snapshot();
+        private readonly string? _systemMessage = owner.SystemMessage;
         private long _start;
         private int _clauseIndex;
         private int _requests;
@@ -224,7 +259,7 @@ public sealed partial class LlmConversation
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(turnCt, timeout.Token);
             try
             {
-                await foreach (var delta in owner._backend.StreamAsync([.. _history, .. _messages], linked.Token).WithCancellation(linked.Token))
+                await foreach (var delta in owner._backend.StreamAsync(_systemMessage, [.. _history, .. _messages], linked.Token).WithCancellation(linked.Token))
                 {
                     switch (delta)
                     {

@@ -73,5 +73,6 @@ public sealed class LlmOptions
     /// <summary>What <c>platform/repeat</c> says when it heard nothing.</summary>
     public string RepeatEmptyText { get; set; } = "I didn't catch that.";
 
-    public ClauseSplitterOptions Clauses { get; set; } = new();
+    /// <summary>How answers are cut for TTS; the first clause may end at its first comma (speech starts sooner).</summary>
+    public ClauseSplitterOptions Clauses { get; set; } = new() { FirstClauseMinChars = 4 };
 }

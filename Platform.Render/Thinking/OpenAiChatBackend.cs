@@ -26,13 +26,10 @@ internal sealed class OpenAiChatBackend : ILlmBackend
 
     private readonly ChatClient _client;
     private readonly IReadOnlyList<ChatTool> _tools;
-    private readonly string? _systemMessage;
-
-    private OpenAiChatBackend(ChatClient client, IReadOnlyList<ChatTool> tools, string model, string? systemMessage)
+    private OpenAiChatBackend(ChatClient client, IReadOnlyList<ChatTool> tools, string model)
     {
         _client = client;
         _tools = tools;
-        _systemMessage = systemMessage;
         Model = model;
     }
 
@@ -82,15 +79,15 @@ internal sealed class OpenAiChatBackend : ILlmBackend
 
         // The client requires a credential; for keyless endpoints the policy removes the header it produces.
         var client = new ChatClient(settings.Model, new ApiKeyCredential(keyless ? "unused" : settings.ApiKey!), options);
-        return new OpenAiChatBackend(client, tools, settings.Model, settings.ComposeSystemMessage());
+        return new OpenAiChatBackend(client, tools, settings.Model);
     }
 
-    public async IAsyncEnumerable<LlmDelta> StreamAsync(IReadOnlyList<HistoryMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chat = new List<ChatMessage>(messages.Count + 1);
-        if (_systemMessage is not null)
+        if (systemMessage is not null)
         {
-            chat.Add(new SystemChatMessage(_systemMessage));
+            chat.Add(new SystemChatMessage(systemMessage));
         }
 
         chat.AddRange(messages.Select(ToChatMessage));

@@ -97,6 +97,8 @@ internal static class EngineBench
         Console.WriteLine($"turns answered: {response.Count} of {options.Sessions * options.Turns}{(missed > 0 ? $" ({missed} unanswered)" : "")}");
         Print("response latency (end of speech → first replica audio)", response);
         Print("floor decision (end of speech → floor)", floor);
+        Print("  LLM first token (end of speech → first token)", results.SelectMany(r => r.FirstToken).ToList());
+        Console.WriteLine($"speculations: started {results.Sum(r => r.Speculations.Started)}, discarded {results.Sum(r => r.Speculations.Discarded)}; replica cut by the user: {results.Sum(r => r.Interruptions)}");
         Print(options.Encode ? "frame interval (wall clock, encoded frame out of the sink)" : "frame interval (wall clock at the sink)", intervals);
         if (options.Encode)
         {
@@ -169,7 +171,8 @@ internal static class EngineBench
     }
 
     private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns,
-        double MediaSeconds, List<double> EncodeTimes, long EncodedBytes, long Keyframes, Recording? Recording);
+        double MediaSeconds, List<double> EncodeTimes, long EncodedBytes, long Keyframes, Recording? Recording,
+        List<double> FirstToken, (int Started, int Discarded) Speculations, int Interruptions);
 
     private static string LoadAverage()
     {
@@ -194,16 +197,26 @@ internal static class EngineBench
         var pacer = new Pacer();
         var response = new List<double>();
         var floor = new List<double>();
+        var firstToken = new List<double>();
         var missed = 0;
         await pacer.PushAsync(session, new short[16_000 * (1 + index % 2) / 2]);
         foreach (var (audio, end) in turns)
         {
             var start = pacer.Pushed;
-            var answered = sink.Count(SessionEventTypes.ReplicaStoppedSpeaking);
             await pacer.PushAsync(session, audio);
             var truthEnd = start + end;
             var waited = TimeSpan.Zero;
-            while (sink.Count(SessionEventTypes.ReplicaStoppedSpeaking) == answered && waited < TimeSpan.FromSeconds(15))
+
+            // The answer to this turn: a replica turn started after the end of the user's speech, and finished (an answer
+            // given at a mid-sentence pause and cut by the rest of the sentence does not count).
+            bool Answered()
+            {
+                var events = sink.Events;
+                var started = events.LastOrDefault(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.At > truthEnd);
+                return started is not null && events.Any(e => e.Type == SessionEventTypes.ReplicaStoppedSpeaking && e.Seq > started.Seq);
+            }
+
+            while (!Answered() && waited < TimeSpan.FromSeconds(15))
             {
                 await pacer.PushAsync(session, new short[320]);
                 waited += TimeSpan.FromMilliseconds(20);
@@ -213,14 +226,28 @@ internal static class EngineBench
             if (replicaStart is null)
             {
                 missed++;
+                if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+                {
+                    Console.WriteLine($"  missed turn ending at {truthEnd.TotalMilliseconds:F0} ms: " + string.Join(" | ", sink.Events.TakeLast(8).Select(e => $"{e.Seq}:{e.Type}@{e.At.TotalMilliseconds:F0} {e.Text} {e.ErrorCode}")));
+                }
             }
             else
             {
                 response.Add((replicaStart.At - truthEnd).TotalMilliseconds);
                 var m = session.Metrics.LastOrDefault(x => x.InferenceId == replicaStart.InferenceId);
+                if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+                {
+                    Console.WriteLine($"  turn ending at {truthEnd.TotalMilliseconds:F0} ms: response {(replicaStart.At - truthEnd).TotalMilliseconds:F0} ms; {m}");
+                }
+
                 if (m?.FloorDecision is { } f)
                 {
                     floor.Add((m.UserSpeechEnd + f - truthEnd).TotalMilliseconds);
+                }
+
+                if (m?.LlmFirstToken is { } t)
+                {
+                    firstToken.Add((m.UserSpeechEnd + t - truthEnd).TotalMilliseconds);
                 }
             }
 
@@ -229,7 +256,8 @@ internal static class EngineBench
 
         await session.CompleteAsync();
         return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed,
-            session.Clock.TotalSeconds, sink.EncodeTimes, sink.EncodedBytes, sink.Keyframes, recording);
+            session.Clock.TotalSeconds, sink.EncodeTimes, sink.EncodedBytes, sink.Keyframes, recording,
+            firstToken, session.Speculations, sink.Count(SessionEventTypes.ReplicaInterrupted));
     }
 
     private static void Print(string what, List<double> values)

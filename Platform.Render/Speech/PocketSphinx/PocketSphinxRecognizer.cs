@@ -206,6 +206,19 @@ public sealed class PocketSphinxStream : IRecognitionStream, IDisposable
         }
     }
 
+    public ValueTask<Transcript?> PeekAsync(CancellationToken cancellationToken = default) => new(Peek());
+
+    /// <summary>The best hypothesis over the audio fed so far (the forward search's, as the final would be).</summary>
+    public Transcript? Peek()
+    {
+        lock (_gate)
+        {
+            if (_decoder == IntPtr.Zero || !_inUtterance) return null;
+            var text = PocketSphinxRecognizer.CleanText(PocketSphinxRecognizer.ReadUtf8(PocketSphinxNative.ps_get_hyp(_decoder, out _)));
+            return new Transcript(text, [], false);
+        }
+    }
+
     /// <summary>
     /// Segment frame numbers count from the start of the stream, so each utterance starts a stream (the
     /// cepstral mean, which adapts to the speaker, survives it).

@@ -84,6 +84,27 @@ internal sealed class CollectingSink : IMediaSink
 
     public bool Has(string type) => _events.Any(e => e.Type == type);
 
+    /// <summary>Audio frames received so far.</summary>
+    public int AudioFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _audio.Count;
+            }
+        }
+    }
+
+    /// <summary>The samples of the audio frames from index <paramref name="from"/> on.</summary>
+    public List<short[]> AudioFrom(int from)
+    {
+        lock (_gate)
+        {
+            return [.. _audio.Skip(from).Select(a => a.Samples)];
+        }
+    }
+
     public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
     {
         var hash = new HashCode();

@@ -25,9 +25,9 @@ public sealed class LlmConversationTests
         Assert.Equal("test-model", started.Model);
         Assert.False(started.IsBuiltIn);
         Assert.Equal(
-            ["Hello there, it is lovely to meet you today.", "The weather is 3.5 degrees warmer than yesterday!", "What would you like to talk about?"],
+            ["Hello there,", "it is lovely to meet you today.", "The weather is 3.5 degrees warmer than yesterday!", "What would you like to talk about?"],
             events.Clauses());
-        Assert.Equal([0, 1, 2], events.OfType<LlmClause>().Select(c => c.Index));
+        Assert.Equal([0, 1, 2, 3], events.OfType<LlmClause>().Select(c => c.Index));
         Assert.All(events, e => Assert.Equal(("inf-1", 3), (e.InferenceId, e.TurnIdx)));
         var ended = events.Ended();
         Assert.Equal(LlmTurnOutcome.Completed, ended.Outcome);
