@@ -5,7 +5,6 @@ using Platform.Contracts;
 using Platform.Render.Audio;
 using Platform.Render.Face;
 using Platform.Render.Sessions;
-using Platform.Render.Thinking;
 
 namespace Platform.Render.Worker.Media;
 
@@ -59,10 +58,6 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         var (resources, owned) = engine.For(settings);
         _owned = owned;
         _session = new ConversationSession(resources, settings.Options, this, settings.Llm, timeProvider: time, httpClient: engine.Http, loggerFactory: loggers);
-        foreach (var line in spec.History)
-        {
-            _session.Conversation?.History.Add(line.Role == "replica" ? HistoryMessage.Assistant(line.Content) : HistoryMessage.User(line.Content));
-        }
         _encoder = settings.Options.AudioOnly ? null : encoders?.Invoke(settings.Options.Width, settings.Options.Height, settings.Options.FramesPerSecond);
     }
 
@@ -219,16 +214,13 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 await _session.SayAsync(e.Text).ConfigureAwait(false);
                 break;
             case InCallCommand.Respond r:
-                if (SessionControl.Respond(_session, r.Text) is { } respondProblem)
+                if (await SessionControl.RespondAsync(_session, r.Text).ConfigureAwait(false) is { } respondProblem)
                 {
                     SendError(client, "message.unsupported", respondProblem);
                 }
                 break;
             case InCallCommand.Interrupt:
-                if (SessionControl.Interrupt(_session) is { } interruptProblem)
-                {
-                    SendError(client, "message.unsupported", interruptProblem);
-                }
+                await SessionControl.InterruptAsync(_session).ConfigureAwait(false);
                 break;
             case InCallCommand.Context c:
                 if (SessionControl.SetContext(_session, c.Text, c.Append) is { } contextProblem)
@@ -399,16 +391,18 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
 
     public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
     {
+        if (sessionEvent.Type == Sessions.SessionEventTypes.Flush)
+        {
+            // Output after this media time is void (an interruption): pages drop what they have queued beyond it.
+            Broadcast(InCallMessages.Envelope("system", "system.flush", _spec.Conversation.Local, new JsonObject { ["after"] = Math.Round(sessionEvent.At.TotalSeconds, 3) }));
+            return ValueTask.CompletedTask;
+        }
         var (type, props) = InCallMessages.Describe(sessionEvent);
         var turn = _spec.NextTurnIdx + Math.Max(0, sessionEvent.TurnIdx);
         Record(type, props, turn, sessionEvent.InferenceId, sessionEvent.At);
         if (type is InCallEventTypes.ReplicaStoppedSpeaking or InCallEventTypes.ReplicaInterrupted)
         {
             RecordNewMetrics();
-        }
-        if (type == InCallEventTypes.ReplicaInterrupted)
-        {
-            Broadcast(InCallMessages.Envelope("system", "system.flush", _spec.Conversation.Local, new JsonObject { ["after"] = Math.Round(sessionEvent.At.TotalSeconds, 3) }));
         }
         return ValueTask.CompletedTask;
     }

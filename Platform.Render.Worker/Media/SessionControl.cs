@@ -5,28 +5,27 @@ namespace Platform.Render.Worker.Media;
 /// <summary>The in-call commands that act on the engine session; a non-null result is the problem to report.</summary>
 internal static class SessionControl
 {
-    public static void ReportPlayback(ConversationSession session, TimeSpan mediaTime)
+    public static void ReportPlayback(ConversationSession session, TimeSpan mediaTime) => session.ReportPlaybackPosition(mediaTime);
+
+    public static async ValueTask<string?> RespondAsync(ConversationSession session, string text)
     {
-        _ = session;
-        _ = mediaTime;
+        if (session.Options.Mode == SessionMode.Echo)
+        {
+            return "'conversation.respond' needs an LLM; this persona runs in echo mode (use 'conversation.echo').";
+        }
+        await session.RespondAsync(text).ConfigureAwait(false);
+        return null;
     }
 
-    public static string? Respond(ConversationSession session, string text)
-    {
-        _ = session;
-        _ = text;
-        return "'conversation.respond' is not supported by this worker yet.";
-    }
-
-    public static string? Interrupt(ConversationSession session)
-    {
-        _ = session;
-        return "'conversation.interrupt' is not supported by this worker yet.";
-    }
+    public static ValueTask InterruptAsync(ConversationSession session) => session.InterruptAsync();
 
     public static string? SetContext(ConversationSession session, string text, bool append)
     {
-        _ = (session, text, append);
-        return "Changing the LLM context is not supported by this worker yet.";
+        if (session.Options.Mode == SessionMode.Echo)
+        {
+            return "The LLM context cannot change: this persona runs in echo mode.";
+        }
+        session.SetContext(text, append);
+        return null;
     }
 }

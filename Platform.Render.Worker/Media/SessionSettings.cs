@@ -58,6 +58,8 @@ public sealed record SessionSettings(
                     ReplicaInterruptibility.Low, ReplicaInterruptibility.Medium, ReplicaInterruptibility.High),
             },
             Seed = StableSeed(spec.Conversation.Local),
+            // A resumed session continues the transcript: the LLM's next request carries the turns from before.
+            History = [.. spec.History.Select(l => new PriorMessage(l.Role, l.Content))],
         };
 
         var model = Str(llm, "model") ?? LlmSettings.RepeatModel;

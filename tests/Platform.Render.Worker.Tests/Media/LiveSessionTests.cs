@@ -170,4 +170,34 @@ public sealed class LiveSessionTests
         // seq continues past the first worker's.
         Assert.True(again.Messages.Where(m => m["seq"] is not null).Min(m => m["seq"]!.GetValue<long>()) > lastSeq);
     }
+
+    [Fact]
+    public async Task The_interactions_protocol_responds_changes_context_and_interrupts()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        kit.Llm.Responder = _ => ChatScript.Reply("Our opening hours are from eight in the morning until six in the evening, every day of the week, including public holidays.");
+        var worker = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync(greeting: null);
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation);
+        await page.WaitForAsync(p => p.Events("system.ready").Any(), "system.ready");
+
+        await page.SendJsonAsync("conversation", "conversation.append_llm_context", new JsonObject { ["context"] = "The caller is a premium member." });
+        await page.SendJsonAsync("conversation", "conversation.respond", new JsonObject { ["text"] = "When are you open?" });
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1.5));
+        await page.WaitForAsync(p => p.Events("conversation.replica.started_speaking").Any(), "the replica answering");
+        var request = kit.Llm.Requests.Last();
+        Assert.Contains("The caller is a premium member.", request.Messages[0]!["content"]!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("When are you open?", request.Messages.Last()!["content"]!.ToString());
+        Assert.Equal("When are you open?", page.Events("conversation.utterance").First()["properties"]!["speech"]!.GetValue<string>());
+
+        // Mid-answer, the app interrupts: the replica stops, says what was heard, and the page is told to flush.
+        await page.SendJsonAsync("system", "system.playback", new JsonObject { ["media_time"] = 0.5 });
+        await page.SendJsonAsync("conversation", "conversation.interrupt", []);
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(400));
+        await page.WaitForAsync(p => p.Events("conversation.replica_interrupted").Any() && p.Events("system.flush").Any(), "the interruption and the flush");
+        var cut = page.Events("conversation.replica_interrupted").Single()["properties"]!;
+        Assert.True(cut["duration"]!.GetValue<double>() < 5, cut.ToJsonString());
+        Assert.DoesNotContain("public holidays", page.Events("conversation.utterance").Last()["properties"]!["speech"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }
