@@ -461,10 +461,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
             case PerceptionEventKind.SilenceBegan:
                 // Speculate at the first silent frame, before the VAD's hangover: the floor rule is unchanged, this
                 // only lets the LLM's first token and the first clause's TTS overlap the wait for it.
-                if (_options.SpeculateAtFirstSilence && _llm is not null && _speculation is null && e.Text.Length > 0)
+                if (_options.SpeculateAtFirstSilence)
                 {
-                    _speculation = StartTurn(e.Text, speculative: true);
-                    _speculationsStarted++;
+                    Speculate(e.Text);
                 }
 
                 return;
@@ -500,11 +499,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     DropSpeculation();
                 }
 
-                if (_llm is not null && _speculation is null && d.Transcript.Length > 0)
-                {
-                    _speculation = StartTurn(d.Transcript, speculative: true);
-                    _speculationsStarted++;
-                }
+                Speculate(d.Transcript);
 
                 break;
             case TurnSignal.UserResumed:
@@ -561,6 +556,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
         turn.FloorAt = _floorAt ?? e.At;
         turn.AsrFinalAt = _lastPause;
         _pending.Add(turn);
+    }
+
+    /// <summary>Starts the LLM on <paramref name="heard"/> before the floor is decided, unless a speculation runs.</summary>
+    private void Speculate(string heard)
+    {
+        if (_llm is not null && _speculation is null && heard.Length > 0)
+        {
+            _speculation = StartTurn(heard, speculative: true);
+            _speculationsStarted++;
+        }
     }
 
     private void DropSpeculation()

@@ -26,6 +26,16 @@ public sealed class CallPageTests(BrowserFixture fx)
     private static Task ExpectStateAsync(IPage page, string state) =>
         Expect(page.Locator("body")).ToHaveAttributeAsync("data-state", state);
 
+    /// <summary>Opens the page, joins, and waits until the fake worker has the session and the page is live.</summary>
+    private async Task<(IBrowserContext Context, IPage Page, FakeSession Session)> JoinLiveAsync(Conversation c)
+    {
+        var (context, page, _) = await OpenAsync(c.PageUrl);
+        await JoinAsync(page);
+        var session = await fx.Worker.SessionAsync(c.Id);
+        await ExpectStateAsync(page, "live");
+        return (context, page, session);
+    }
+
     private static async Task JoinAsync(IPage page)
     {
         await ExpectStateAsync(page, "prejoin");
@@ -88,11 +98,8 @@ public sealed class CallPageTests(BrowserFixture fx)
     {
         using var t = await fx.NewTenantAsync();
         var c = await t.ConversationAsync();
-        var (context, page, _) = await OpenAsync(c.PageUrl);
+        var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
-        await JoinAsync(page);
-        var session = await fx.Worker.SessionAsync(c.Id);
-        await ExpectStateAsync(page, "live");
 
         // The fake microphone says a sentence: 16-bit PCM frames of 20 ms arrive, and they are not silence.
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > 0 && session.Microphone.Max(f => f.Rms) > 0.02),
@@ -165,11 +172,8 @@ public sealed class CallPageTests(BrowserFixture fx)
     {
         using var t = await fx.NewTenantAsync();
         var c = await t.ConversationAsync();
-        var (context, page, _) = await OpenAsync(c.PageUrl);
+        var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
-        await JoinAsync(page);
-        var session = await fx.Worker.SessionAsync(c.Id);
-        await ExpectStateAsync(page, "live");
 
         await session.EndAsync("max_call_duration");
         await ExpectStateAsync(page, "ended");
@@ -213,11 +217,8 @@ public sealed class CallPageTests(BrowserFixture fx)
     {
         using var t = await fx.NewTenantAsync();
         var c = await t.ConversationAsync();
-        var (context, page, _) = await OpenAsync(c.PageUrl);
+        var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
-        await JoinAsync(page);
-        var session = await fx.Worker.SessionAsync(c.Id);
-        await ExpectStateAsync(page, "live");
 
         await page.ClickAsync("#leave");
         await ExpectStateAsync(page, "left");
@@ -299,11 +300,8 @@ public sealed class CallPageTests(BrowserFixture fx)
         using var t = await fx.NewTenantAsync();
         var c = await t.ConversationAsync(new { audio_only = true });
         fx.Worker.Script(c.Id, new SessionScript { AheadSeconds = 0 });
-        var (context, page, _) = await OpenAsync(c.PageUrl);
+        var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
-        await JoinAsync(page);
-        var session = await fx.Worker.SessionAsync(c.Id);
-        await ExpectStateAsync(page, "live");
 
         await session.StreamUntilAsync(4_000_000); // four seconds queued at once
         await PlaybackPassesAsync(session, 0.3);
@@ -322,11 +320,8 @@ public sealed class CallPageTests(BrowserFixture fx)
     {
         using var t = await fx.NewTenantAsync();
         var c = await t.ConversationAsync();
-        var (context, page, _) = await OpenAsync(c.PageUrl);
+        var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
-        await JoinAsync(page);
-        var session = await fx.Worker.SessionAsync(c.Id);
-        await ExpectStateAsync(page, "live");
         await Expect(page.Locator("#video")).ToBeVisibleAsync();
         Assert.Equal(0, session.KeyframeRequests);
 

@@ -153,6 +153,9 @@
     } catch (_) {
       audio = new AudioContext({ latencyHint: 'interactive' });
     }
+    // The worklets load while the browser asks for the microphone.
+    const worklets = audio.audioWorklet.addModule(cfg.worklet_url);
+    worklets.catch(() => {}); // awaited below; a failure there is reported as an error state
     try {
       mic = await navigator.mediaDevices.getUserMedia({
         audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
@@ -165,7 +168,7 @@
       return;
     }
     try {
-      await audio.audioWorklet.addModule(cfg.worklet_url);
+      await worklets;
       player = new AudioWorkletNode(audio, 'call-playback', {
         numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: { sourceRate: SOURCE_RATE },
       });
@@ -374,7 +377,11 @@
       anchor = { t: first, at: performance.now() };
       t = first;
     }
-    if (t !== null && video.render(t) && !stage.classList.contains('has-video')) {
+    // The first picture is shown as soon as it is decoded (the person sees the replica at once); from then on frames
+    // follow the audio clock.
+    const shown = stage.classList.contains('has-video');
+    if (!shown && first !== null && (t === null || t < first)) t = first;
+    if (t !== null && video.render(t) && !shown) {
       stage.classList.add('has-video');
       performance.mark('first-frame'); // for latency measurements (navigation start → first replica frame)
     }
