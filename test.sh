@@ -23,7 +23,7 @@ results="$root/artifacts/test-results"
 rm -rf "$results"
 phase "test"
 set +e
-dotnet test Platform.sln -c Release --no-build -nologo --blame --logger "trx" --results-directory "$results" "$@"
+dotnet test Platform.sln -c Release --no-build -nologo --blame --blame-hang-timeout 8m --blame-hang-dump-type none --logger "trx" --results-directory "$results" "$@"
 rc=$?
 set -e
 
