@@ -205,7 +205,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         switch (command)
         {
             case InCallCommand.Playback p:
-                SessionControl.ReportPlayback(_session, p.MediaTime);
+                _session.ReportPlaybackPosition(p.MediaTime);
                 break;
             case InCallCommand.KeyframeRequest:
                 _keyframeWanted = true;
@@ -213,20 +213,17 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
             case InCallCommand.Echo e:
                 await _session.SayAsync(e.Text).ConfigureAwait(false);
                 break;
+            case InCallCommand.Respond or InCallCommand.Context when _session.Options.Mode == SessionMode.Echo:
+                SendError(client, "message.unsupported", "This persona runs in echo mode (no LLM): use 'conversation.echo'.");
+                break;
             case InCallCommand.Respond r:
-                if (await SessionControl.RespondAsync(_session, r.Text).ConfigureAwait(false) is { } respondProblem)
-                {
-                    SendError(client, "message.unsupported", respondProblem);
-                }
+                await _session.RespondAsync(r.Text).ConfigureAwait(false);
                 break;
             case InCallCommand.Interrupt:
-                await SessionControl.InterruptAsync(_session).ConfigureAwait(false);
+                await _session.InterruptAsync().ConfigureAwait(false);
                 break;
             case InCallCommand.Context c:
-                if (SessionControl.SetContext(_session, c.Text, c.Append) is { } contextProblem)
-                {
-                    SendError(client, "message.unsupported", contextProblem);
-                }
+                _session.SetContext(c.Text, c.Append);
                 break;
             case InCallCommand.ToolResult t:
                 if (!_session.SubmitToolResult(new Thinking.ToolResult(t.ToolCallId, t.Content)))
@@ -454,7 +451,8 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         var grain = _grains.GetGrain<IConversationGrain>(_spec.Conversation.ToGrainKey());
         var batch = new List<SessionEventRecord>();
         var delay = TimeSpan.FromMilliseconds(200);
-        while (await _records.Reader.WaitToReadAsync().ConfigureAwait(false))
+        // A failed batch is kept and retried after a back-off, whether or not new events arrive meanwhile.
+        while (batch.Count > 0 || await _records.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < 200 && _records.Reader.TryRead(out var record))
             {
@@ -473,18 +471,19 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
             catch (Exception e)
             {
                 LogRecordFailed(_spec.Conversation.ToString(), batch.Count, e);
+                if (_stop.IsCancellationRequested)
+                {
+                    break; // stopping and the cluster does not answer: give up (logged) rather than hang the worker's stop
+                }
                 try
                 {
-                    await Task.Delay(delay, _time, _stop.IsCancellationRequested ? CancellationToken.None : _stop.Token).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
+                    // Stopping: one last attempt, then give up.
                 }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-                if (_stop.IsCancellationRequested && delay >= TimeSpan.FromSeconds(5))
-                {
-                    break; // stopping and the cluster does not answer: give up rather than hang the worker's stop
-                }
             }
         }
     }

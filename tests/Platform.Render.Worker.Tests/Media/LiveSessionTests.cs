@@ -52,7 +52,7 @@ public sealed class LiveSessionTests
         Assert.Equal("user", utterances[1].Role);
         Assert.Contains("today", utterances[1].Text, StringComparison.OrdinalIgnoreCase); // PocketSphinx's words; the rest may vary
         Assert.Equal(("replica", "The weather is sunny today."), utterances[2]);
-        Assert.Contains(page.Events("conversation.user.started_speaking"), _ => true);
+        Assert.NotEmpty(page.Events("conversation.user.started_speaking"));
 
         // seq is strictly increasing over every conversation.* message, each carries turn_idx and a timestamp.
         var seqs = page.Messages.Where(m => m["message_type"]!.GetValue<string>() == "conversation").Select(m => m["seq"]!.GetValue<long>()).ToList();
