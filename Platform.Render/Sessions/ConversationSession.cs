@@ -552,6 +552,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         turn.HeldErrors.Clear();
+        foreach (var held in turn.HeldToolCalls)
+        {
+            EmitToolCall(turn, held);
+        }
+
+        turn.HeldToolCalls.Clear();
         turn.SpeechEnd = speechEnd;
         turn.FloorAt = _floorAt ?? e.At;
         turn.AsrFinalAt = _lastPause;
@@ -590,6 +596,15 @@ public sealed partial class ConversationSession : IAsyncDisposable
         _lastRunner = turn.Runner;
         return turn;
     }
+
+    private void EmitToolCall(ReplicaTurn turn, LlmToolCall call) =>
+        Emit(SessionEventTypes.ToolCall, turn.TurnIdx, turn.InferenceId, _clock, e => e with
+        {
+            ToolCallId = call.ToolCallId,
+            ToolName = call.Name,
+            Arguments = call.Arguments,
+            Model = turn.Model,
+        });
 
     private void StartEcho(string text)
     {
@@ -748,15 +763,19 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 turn.Model = started.Model;
                 break;
             case LlmToolCall call:
-                if (!turn.Cancelled)
+                if (turn.Cancelled)
                 {
-                    Emit(SessionEventTypes.ToolCall, turn.TurnIdx, turn.InferenceId, _clock, e => e with
-                    {
-                        ToolCallId = call.ToolCallId,
-                        ToolName = call.Name,
-                        Arguments = call.Arguments,
-                        Model = turn.Model,
-                    });
+                    break;
+                }
+
+                if (turn.Committed)
+                {
+                    EmitToolCall(turn, call);
+                }
+                else
+                {
+                    // A speculation must not make the app run a tool for words the user may not have finished.
+                    turn.HeldToolCalls.Add(call);
                 }
 
                 break;

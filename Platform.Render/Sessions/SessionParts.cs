@@ -92,6 +92,9 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
     /// <summary>LLM errors of a speculation, published only if it is committed.</summary>
     public List<Thinking.LlmError> HeldErrors { get; } = [];
 
+    /// <summary>Tool calls of a speculation, published only if it is committed (the app runs them).</summary>
+    public List<Thinking.LlmToolCall> HeldToolCalls { get; } = [];
+
     public List<string> SpokenClauses { get; } = [];
 
     public bool WorkerDone { get; set; }

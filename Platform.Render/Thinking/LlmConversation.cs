@@ -351,9 +351,10 @@ public sealed partial class LlmConversation
             }
             finally
             {
-                foreach (var id in waiters.Keys)
+                foreach (var waiter in waiters)
                 {
-                    owner._pendingTools.TryRemove(id, out _);
+                    // Only this turn's own waiter: a later turn (a speculation's successor) may wait on the same id.
+                    owner._pendingTools.TryRemove(waiter);
                 }
 
                 // Every assistant tool call needs a tool message, or the next request is invalid.

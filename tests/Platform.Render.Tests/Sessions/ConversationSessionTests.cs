@@ -46,8 +46,10 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         var userUtterance = events[2];
         Assert.Equal("user", userUtterance.Role);
         Assert.False(string.IsNullOrWhiteSpace(userUtterance.Text));
-        var request = await server.WaitForRequestAsync(0, TimeSpan.FromSeconds(5));
-        Assert.Equal(userUtterance.Text, request.Messages[^1]!["content"]!.GetValue<string>());
+        // The answer came from a request on the segment's final (an earlier speculation on a shorter hypothesis may
+        // have been discarded).
+        await server.WaitForRequestAsync(0, TimeSpan.FromSeconds(5));
+        Assert.Contains(server.Requests, r => LastUserText(r) == userUtterance.Text);
 
         var started = events[3];
         var stopped = events[4];
@@ -97,8 +99,8 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         const string longAnswer = "There are many things to consider when you plan a long journey across the whole country by train and bus. "
             + "First you should look at the timetable carefully. Then you should book your seats early. Finally you should pack light.";
         await using var server = await OpenAiChatServer.StartAsync();
-        var answered = 0;
-        server.Responder = _ => Interlocked.Increment(ref answered) == 1
+        // The question gets the long answer (a discarded speculation on it too), the interruption the short one.
+        server.Responder = r => LastUserText(r.Recorded).Contains("train", StringComparison.Ordinal)
             ? ChatScript.Reply(longAnswer).StallAfter(26) // the first sentence, then the stream hangs open: still streaming when the user cuts in
             : ChatScript.Reply("Of course, go ahead.");
         var sink = new CollectingSink();
@@ -144,8 +146,13 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         Assert.All(afterCut, v => Assert.True(v.Mouth <= idle + 1, $"mouth still open at {v.At.TotalMilliseconds:F0} ms: {v.Mouth} dark pixels"));
 
         // The LLM request was aborted, and history keeps only what the user heard.
-        var first = await server.WaitForRequestAsync(0, TimeSpan.FromSeconds(5));
-        Assert.Equal(RequestEnd.ClientAborted, await first.Ended.WaitAsync(TimeSpan.FromSeconds(10)));
+        var asked = server.Requests.Where(r => LastUserText(r).Contains("train", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(asked);
+        foreach (var request in asked)
+        {
+            Assert.Equal(RequestEnd.ClientAborted, await request.Ended.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
         var spoken = interrupted.Text!;
         Assert.False(string.IsNullOrWhiteSpace(spoken));
         Assert.StartsWith(spoken, longAnswer);
@@ -281,6 +288,49 @@ public sealed class ConversationSessionTests(SessionFixture fixture, ITestOutput
         Assert.Equal(call.InferenceId, replica.InferenceId);
         Assert.Equal(call.TurnIdx, replica.TurnIdx);
     }
+
+    [Fact]
+    public async Task A_speculations_tool_call_is_not_published_when_the_user_goes_on()
+    {
+        TestSpeech.RequireSpeechStack();
+        await using var server = await OpenAiChatServer.StartAsync();
+        server.Responder = r => r.Messages.Any(m => m!["role"]!.GetValue<string>() == "tool")
+            ? ChatScript.Reply("It is sunny in Paris.")
+            : ChatScript.ToolCall("call_w1", "get_weather", "{\"city\":\"Paris\"}");
+        var sink = new CollectingSink();
+        await using var session = new ConversationSession(fixture.Resources, SessionDriver.SmallVideo(), sink, Llm(server), SessionDriver.FastLlm());
+        await session.StartAsync();
+        var driver = new SessionDriver(session, sink);
+
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(400));
+        await driver.PushAsync(TestSpeech.Say("What is the weather like in", "rms"));
+        // The user pauses mid-sentence: the speculation asks the LLM, which answers with a tool call at once.
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(100));
+        var speculation = await server.WaitForRequestAsync(0, TimeSpan.FromSeconds(10));
+        Assert.Equal(RequestEnd.Completed, await speculation.Ended.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Task.Delay(200); // real time for the client to read the answer (ordering only; nothing is timed)
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(60));
+        await driver.CatchUpAsync();
+        await Task.Delay(50); // the sender hands events to the sink on its own task
+        Assert.DoesNotContain(sink.Events, e => e.Type == T.ToolCall);
+        await driver.PushAsync(TestSpeech.Say("Paris this afternoon?", "rms"));
+        await driver.SilenceUntilAsync(() => sink.Has(T.ToolCall), TimeSpan.FromSeconds(20), "the committed turn's tool call");
+        Assert.True(session.SubmitToolResult(new ToolResult("call_w1", "{\"sky\":\"sunny\"}")));
+        await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(20), "the answer after the tool result");
+        await session.CompleteAsync();
+
+        var events = sink.Events;
+        output.WriteLine(SessionDriver.Describe(events));
+        Assert.DoesNotContain("paris", LastUserText(speculation), StringComparison.OrdinalIgnoreCase);
+        var call = Assert.Single(events, e => e.Type == T.ToolCall);
+        var replica = Assert.Single(events, e => e.Type == T.Utterance && e.Role == "replica");
+        Assert.Equal("It is sunny in Paris.", replica.Text);
+        Assert.Equal(call.InferenceId, replica.InferenceId);
+        Assert.True(session.Speculations.Discarded >= 1, "the speculation on the fragment was discarded");
+    }
+
+    private static string LastUserText(RecordedRequest request) =>
+        request.Messages.LastOrDefault(m => m!["role"]!.GetValue<string>() == "user")?["content"]?.GetValue<string>() ?? "";
 
     private static async Task<T2> WaitForAsync<T2>(Func<T2> read, Func<T2, bool> done, string what)
     {

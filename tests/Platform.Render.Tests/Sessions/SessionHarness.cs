@@ -183,12 +183,7 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
             if (PushedSamples >= limit)
             {
                 // Let the loop catch up with what was pushed before giving up.
-                var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-                while (!done() && session.Clock < Pushed - TimeSpan.FromMilliseconds(40) && DateTime.UtcNow < waitUntil)
-                {
-                    await Task.Delay(10);
-                }
-
+                await CatchUpAsync();
                 Assert.True(done(), $"{what} did not happen within {maxMedia.TotalSeconds:F1} s of media time; events: {Describe(sink.Events)}");
                 return;
             }
@@ -196,6 +191,16 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
             Assert.True(DateTime.UtcNow < deadline, $"{what}: no progress within {Deadline} of real time (clock {session.Clock}); events: {Describe(sink.Events)}");
             await session.PushAudioAsync(chunk);
             PushedSamples += Chunk;
+        }
+    }
+
+    /// <summary>Waits (real time, bounded) until the session's loop has processed what was pushed.</summary>
+    public async Task CatchUpAsync()
+    {
+        var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (session.Clock < Pushed - TimeSpan.FromMilliseconds(40) && DateTime.UtcNow < waitUntil)
+        {
+            await Task.Delay(10);
         }
     }
 

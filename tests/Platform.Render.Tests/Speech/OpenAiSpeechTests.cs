@@ -35,8 +35,11 @@ public sealed class OpenAiSpeechTests : IAsyncLifetime
         var result = await stream.EndUtteranceAsync();
 
         Assert.True(result.Ok, result.Error?.ToString());
-        Assert.Equal("please call me back in the morning", result.Transcript.Text);
-        Assert.Equal(7, result.Transcript.Words.Count);
+        // The server transcribes for real (PocketSphinx), so allow its one-word slips ("goal" for "call"); the client's
+        // work is the wire format: the text, one timed word per recognised word, in media time.
+        var words = WordErrorRate.Words(result.Transcript.Text);
+        Assert.True(WordErrorRate.Distance(WordErrorRate.Words("Please call me back in the morning."), words) <= 1, result.Transcript.Text);
+        Assert.Equal(words, result.Transcript.Words.Select(w => w.Word));
         Assert.All(result.Transcript.Words, w => Assert.InRange(w.Start, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(14)));
         Assert.Contains(_server.Requests, r => r == "transcriptions model=whisper-1 format=verbose_json granularity=word");
     }
