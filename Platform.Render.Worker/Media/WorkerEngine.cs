@@ -32,7 +32,9 @@ public sealed class WorkerEngine : IDisposable
 
     /// <summary>Null when the built-in engines can run here; otherwise why not.</summary>
     public static string? Unavailable(string voice = FliteSynthesizer.DefaultVoice) =>
-        !FliteSynthesizer.IsAvailable(out var reason, voice) || !PocketSphinxRecognizer.IsAvailable(out reason) ? reason : null;
+        !FliteSynthesizer.IsAvailable(out var reason, voice) || !PocketSphinxRecognizer.IsAvailable(out reason) ? reason
+        : !File.Exists(FaceAssets.CanonicalMeshPath) ? $"the canonical face mesh is missing at {FaceAssets.CanonicalMeshPath}: run infra/install.sh"
+        : null;
 
     /// <summary>The resources one session runs on. Speech endpoints of the persona replace the built-in engines; the
     /// returned disposables (per-session engines) end with the session.</summary>

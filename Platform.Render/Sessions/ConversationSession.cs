@@ -938,6 +938,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     private void FinishSpeaking(ReplicaTurn turn, TimeSpan at, TimeSpan duration, string spoken, bool interrupted)
     {
+        // Metrics first: a listener that reads them on replica.stopped_speaking must find this turn's.
+        if (!turn.MouthMeasured)
+        {
+            Measure(turn);
+        }
+
         Emit(SessionEventTypes.ReplicaStoppedSpeaking, turn.TurnIdx, turn.InferenceId, at, e => e with { Duration = duration, Model = turn.Model });
         if (spoken.Length > 0)
         {
@@ -945,11 +951,6 @@ public sealed partial class ConversationSession : IAsyncDisposable
         }
 
         _listening?.Turns.ReplicaStoppedSpeaking();
-        if (!turn.MouthMeasured)
-        {
-            Measure(turn);
-        }
-
         _current = null;
         _paused = false;
         _overlapEndedAt = null;
