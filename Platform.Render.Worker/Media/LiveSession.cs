@@ -42,10 +42,12 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
     private volatile bool _keyframeWanted = true;
     private bool _greeted;
     private int _ended;
+    private readonly (PacedSender Sender, OutputPacer Pacer)? _pacing; // null: media leaves as soon as it is made
 
     public LiveSession(SessionSpec spec, SessionSettings settings, WorkerEngine engine, IGrainFactory grains, string workerId,
-        VideoEncoderFactory? encoders, TimeProvider time, ILoggerFactory loggers)
+        VideoEncoderFactory? encoders, TimeProvider time, ILoggerFactory loggers, (PacedSender Sender, OutputPacer Pacer)? pacing = null)
     {
+        _pacing = pacing;
         _spec = spec;
         _settings = settings;
         _grains = grains;
@@ -350,15 +352,31 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 LogEncodeFailed(_spec.Conversation.ToString(), e);
                 return ValueTask.CompletedTask;
             }
-            foreach (var client in clients)
+            Send(frame.Timestamp, () =>
             {
-                if (!client.TrySendVideo(message, keyframe))
+                foreach (var client in clients)
                 {
-                    _keyframeWanted = true;
+                    if (!client.TrySendVideo(message, keyframe))
+                    {
+                        _keyframeWanted = true;
+                    }
                 }
-            }
+            });
         }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Hands media to the clients now, or at its due time on the paced sender's clock.</summary>
+    private void Send(TimeSpan mediaAt, Action send)
+    {
+        if (_pacing is { } p)
+        {
+            p.Sender.Schedule(p.Pacer.Due(mediaAt), send);
+        }
+        else
+        {
+            send();
+        }
     }
 
     public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
@@ -378,10 +396,13 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
             var message = new byte[MediaWire.HeaderSize + samples.Length * 2];
             MediaWire.WriteAudioHeader(message, frame.Timestamp);
             System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples).CopyTo(message.AsSpan(MediaWire.HeaderSize));
-            foreach (var client in clients)
+            Send(frame.End, () =>
             {
-                client.SendAudio(message);
-            }
+                foreach (var client in clients)
+                {
+                    client.SendAudio(message);
+                }
+            });
         }
         return ValueTask.CompletedTask;
     }

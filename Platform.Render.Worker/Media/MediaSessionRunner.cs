@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Render.Sessions;
 
 namespace Platform.Render.Worker.Media;
 
@@ -20,6 +21,7 @@ public sealed partial class MediaSessionRunner(
 {
     private readonly ConcurrentDictionary<ConversationId, LiveSession> _sessions = new();
     private readonly ILogger _logger = loggers.CreateLogger<MediaSessionRunner>();
+    private readonly PacedSender? _sender = options.Value.OutputLead > TimeSpan.Zero ? new PacedSender(time) : null;
 
     private string WorkerId => options.Value.WorkerId!;
 
@@ -40,7 +42,8 @@ public sealed partial class MediaSessionRunner(
         }
         var o = options.Value;
         var settings = SessionSettings.From(spec.Value!, o.VideoWidth, o.VideoHeight, o.FramesPerSecond);
-        var session = new LiveSession(spec.Value!, settings, engine, grains, WorkerId, encoders, time, loggers);
+        var session = new LiveSession(spec.Value!, settings, engine, grains, WorkerId, encoders, time, loggers,
+            _sender is null ? null : (_sender, new OutputPacer(time, o.OutputLead)));
         try
         {
             await session.StartAsync(cancellationToken);
@@ -96,6 +99,7 @@ public sealed partial class MediaSessionRunner(
                 await session.DisposeAsync();
             }
         }
+        _sender?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {Conversation}: session started (resumed: {Resumed}; {Settings})")]

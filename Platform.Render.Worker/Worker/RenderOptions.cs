@@ -56,6 +56,11 @@ public sealed class RenderOptions
     [Range(5, 60)]
     public int FramesPerSecond { get; set; } = 30;
 
+    /// <summary>How far ahead of their media time audio and video are made before they are sent on an even clock
+    /// (<see cref="Platform.Render.Sessions.OutputPacer"/>); zero sends each item as soon as it is made.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.5")]
+    public TimeSpan OutputLead { get; set; } = Platform.Render.Sessions.OutputPacer.DefaultLead;
+
     /// <summary>Let personas' LLM and speech endpoints be private, loopback or link-local addresses (an operator's own
     /// model server). Off by default: tenants cannot reach the worker's network.</summary>
     public bool AllowPrivateEndpoints { get; set; }

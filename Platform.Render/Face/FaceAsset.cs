@@ -39,8 +39,10 @@ public sealed class FaceAsset : IDisposable
     public IFaceRenderer CreateRenderer(FaceRendererKind kind, int width, int height, OnnxFaceRendererOptions? onnx = null) =>
         kind switch
         {
+            FaceRendererKind.Raster => new RasterFaceRenderer(this, new FaceFraming(width, height)),
             FaceRendererKind.Skia => new SkiaFaceRenderer(this, new FaceFraming(width, height)),
-            _ => new OnnxFaceRenderer(this, new FaceFraming(width, height), onnx ?? new OnnxFaceRendererOptions()),
+            FaceRendererKind.Onnx => new OnnxFaceRenderer(this, new FaceFraming(width, height), onnx ?? new OnnxFaceRendererOptions()),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown face renderer."),
         };
 
     /// <summary>The atlas pixels (premultiplied RGBA bytes).</summary>

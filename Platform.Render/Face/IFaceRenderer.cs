@@ -8,7 +8,7 @@ namespace Platform.Render.Face;
 /// </summary>
 public interface IFaceRenderer : IDisposable
 {
-    /// <summary>"skia", "onnx-cpu" or "onnx-cuda".</summary>
+    /// <summary>"raster", "skia", "onnx-cpu" or "onnx-cuda".</summary>
     string Backend { get; }
 
     FaceFraming Framing { get; }
@@ -22,7 +22,11 @@ public interface IFaceRenderer : IDisposable
 
 public enum FaceRendererKind
 {
+    /// <summary>Our scanline rasterizer (<see cref="RasterFaceRenderer"/>): the CPU default.</summary>
+    Raster,
+    /// <summary>Skia's <c>DrawVertices</c> (<see cref="SkiaFaceRenderer"/>).</summary>
     Skia,
+    /// <summary>The ONNX warp graph (<see cref="OnnxFaceRenderer"/>), CUDA when present.</summary>
     Onnx,
 }
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 using SkiaSharp;
 
 namespace Platform.Render.Face;
@@ -14,11 +13,9 @@ public sealed class SkiaFaceRenderer : IFaceRenderer
     private readonly SKCanvas canvas;
     private readonly SKPaint paint;
     private readonly SKShader shader;
-    private readonly Vector3[] positions;
+    private readonly FaceMeshProjection projection;
     private readonly SKPoint[] points;
     private readonly SKPoint[] texs;
-    private readonly float[] keys;
-    private readonly int[] order;
     private readonly ushort[] indices;
 
     public SkiaFaceRenderer(FaceAsset asset, FaceFraming framing)
@@ -30,12 +27,10 @@ public sealed class SkiaFaceRenderer : IFaceRenderer
         canvas = new SKCanvas(target);
         shader = asset.AtlasImage.ToShader(SKShaderTileMode.Clamp, SKShaderTileMode.Clamp, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None));
         paint = new SKPaint { Shader = shader, IsAntialias = false };
-        positions = new Vector3[model.VertexCount];
+        projection = new FaceMeshProjection(model, framing);
         points = new SKPoint[model.VertexCount];
         texs = [.. model.Atlas.Select(a => new SKPoint(a.X, a.Y))];
         var triangles = model.Layers.Length;
-        keys = new float[triangles];
-        order = new int[triangles];
         indices = new ushort[triangles * 3];
     }
 
@@ -45,24 +40,14 @@ public sealed class SkiaFaceRenderer : IFaceRenderer
 
     public void Render(ReadOnlySpan<float> weights, Span<byte> rgba)
     {
-        var model = asset.Model;
-        model.Deform(weights, positions);
-        for (var i = 0; i < positions.Length; i++)
+        projection.Project(weights);
+        for (var i = 0; i < points.Length; i++)
         {
-            var p = Framing.ToPixel(positions[i]);
-            points[i] = new SKPoint(p.X, p.Y);
+            points[i] = new SKPoint(projection.Points[i].X, projection.Points[i].Y);
         }
 
-        var tris = model.Triangles;
-        for (var t = 0; t < keys.Length; t++)
-        {
-            order[t] = t;
-            keys[t] = model.Layers[t] == TriangleLayer.Interior
-                ? -1000f
-                : positions[tris[3 * t]].Z + positions[tris[3 * t + 1]].Z + positions[tris[3 * t + 2]].Z;
-        }
-
-        Array.Sort(keys, order);
+        var tris = asset.Model.Triangles;
+        var order = projection.Order;
         for (var k = 0; k < order.Length; k++)
         {
             var t = order[k];

@@ -183,7 +183,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                 var face = _resources.Face ?? throw new InvalidOperationException("No face asset was given for a video session.");
                 var compositor = new CompositorOptions { Width = _options.Width, Height = _options.Height, GreenScreen = _options.GreenScreen ? true : null };
                 var faceSize = (int)MathF.Round(_options.Height * 0.711f / 2) * 2;
-                _renderer = face.CreateRenderer(FaceRendererKind.Skia, faceSize, faceSize);
+                _renderer = face.CreateRenderer(_options.FaceRenderer, faceSize, faceSize);
                 _compositor = new FaceCompositor(face.Look, _renderer, compositor);
             }
             catch (Exception ex)

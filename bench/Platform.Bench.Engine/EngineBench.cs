@@ -12,7 +12,7 @@ using Platform.Testing.OpenAi;
 
 namespace Platform.Bench.Engine;
 
-internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height, bool Encode, int BitrateKbps, int CpuUsed, string? Mp4)
+internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, int Height, bool Encode, int BitrateKbps, int CpuUsed, string? Mp4, int LeadMs)
 {
     public static EngineBenchOptions Parse(string[] args)
     {
@@ -24,7 +24,8 @@ internal sealed record EngineBenchOptions(int Sessions, int Turns, int Width, in
 
         var mp4 = Array.IndexOf(args, "--mp4") is var m and >= 0 && m + 1 < args.Length ? Path.GetFullPath(args[m + 1]) : null;
         return new EngineBenchOptions(Get("--sessions", 4), Get("--turns", 4), Get("--width", 1280), Get("--height", 720),
-            !args.Contains("--no-encode"), Get("--bitrate", 2000), Get("--cpu-used", -12), mp4);
+            !args.Contains("--no-encode"), Get("--bitrate", 2000), Get("--cpu-used", -12), mp4,
+            Get("--lead", (int)OutputPacer.DefaultLead.TotalMilliseconds));
     }
 }
 
@@ -78,12 +79,14 @@ internal static class EngineBench
         }
 
         Console.WriteLine(options.Encode
-            ? $"video: VP8 {options.BitrateKbps} kbit/s CBR, cpu-used {options.CpuUsed}, 1 thread per session, encoded on each session's sender task"
+            ? $"video: VP8 {options.BitrateKbps} kbit/s CBR, cpu-used {options.CpuUsed}, 1 thread per session, encoded on each session's sender task, " +
+                (options.LeadMs > 0 ? $"sent paced with a {options.LeadMs} ms lead" : "sent as soon as encoded (unpaced)")
             : "video: not encoded (--no-encode)");
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
-        var results = await Task.WhenAll(Enumerable.Range(0, options.Sessions).Select(i => RunSessionAsync(i, resources, server, options, turns)));
+        using var sender = new PacedSender(TimeProvider.System);
+        var results = await Task.WhenAll(Enumerable.Range(0, options.Sessions).Select(i => RunSessionAsync(i, resources, server, options, turns, sender)));
         wall.Stop();
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
@@ -186,10 +189,11 @@ internal static class EngineBench
         }
     }
 
-    private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns)
+    private static async Task<SessionResult> RunSessionAsync(int index, SessionResources resources, OpenAiChatServer server, EngineBenchOptions options, List<(short[] Audio, TimeSpan SpeechEnd)> turns, PacedSender sender)
     {
         var recording = index == 0 && options.Mp4 is not null && options.Encode ? new Recording(options.Width, options.Height) : null;
-        using var sink = new BenchSink(options.Encode ? new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps, CpuUsed = options.CpuUsed }) : null, recording);
+        using var sink = new BenchSink(options.Encode ? new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps, CpuUsed = options.CpuUsed }) : null, recording,
+            options.LeadMs > 0 ? new OutputPacer(TimeProvider.System, TimeSpan.FromMilliseconds(options.LeadMs)) : null, sender);
         var sessionOptions = new SessionOptions { Width = options.Width, Height = options.Height, Seed = index + 1 };
         await using var session = new ConversationSession(resources, sessionOptions, sink,
             new LlmSettings("bench-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-bench"));
@@ -255,6 +259,11 @@ internal static class EngineBench
         }
 
         await session.CompleteAsync();
+        while (sender.Pending > 0)
+        {
+            await Task.Delay(10);
+        }
+
         return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed,
             session.Clock.TotalSeconds, sink.EncodeTimes, sink.EncodedBytes, sink.Keyframes, recording,
             firstToken, session.Speculations, sink.Count(SessionEventTypes.ReplicaInterrupted));
@@ -302,7 +311,7 @@ internal static class EngineBench
     /// What a live transport does with the session's output: each video frame is VP8-encoded as it arrives (on the
     /// session's sender task, so rendering of the next frames overlaps it) and counted as sent when its bytes exist.
     /// </summary>
-    private sealed class BenchSink(Vp8Encoder? encoder, Recording? recording) : IMediaSink, IDisposable
+    private sealed class BenchSink(Vp8Encoder? encoder, Recording? recording, OutputPacer? pacer, PacedSender sender) : IMediaSink, IDisposable
     {
         private readonly ConcurrentQueue<SessionEvent> _events = new();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -324,6 +333,7 @@ internal static class EngineBench
 
         public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
         {
+            var at = frame.Timestamp;
             using (frame)
             {
                 if (encoder is not null)
@@ -340,6 +350,21 @@ internal static class EngineBench
                 }
             }
 
+            if (pacer is null)
+            {
+                Sent();
+            }
+            else
+            {
+                sender.Schedule(pacer.Due(at), Sent);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>The frame leaves: on the paced sender's thread when paced (as a transport's socket write would).</summary>
+        private void Sent()
+        {
             var now = _clock.Elapsed;
             if (_last is { } last)
             {
@@ -348,13 +373,18 @@ internal static class EngineBench
 
             _last = now;
             Frames++;
-            return ValueTask.CompletedTask;
         }
 
         public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
         {
             recording?.AddAudio(frame);
+            var at = frame.End; // audio exists once its last sample does
             frame.Dispose();
+            if (pacer is not null)
+            {
+                sender.Schedule(pacer.Due(at), static () => { });
+            }
+
             return ValueTask.CompletedTask;
         }
 

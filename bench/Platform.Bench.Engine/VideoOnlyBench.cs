@@ -34,7 +34,7 @@ internal static class VideoOnlyBench
     private static async Task<Result> RunOneAsync(int index, FaceAsset asset, EngineBenchOptions options, int seconds)
     {
         var faceSize = (int)MathF.Round(options.Height * 0.711f / 2) * 2;
-        using var renderer = asset.CreateRenderer(FaceRendererKind.Skia, faceSize, faceSize);
+        using var renderer = asset.CreateRenderer(FaceRendererKind.Raster, faceSize, faceSize);
         using var compositor = new FaceCompositor(asset.Look, renderer, new CompositorOptions { Width = options.Width, Height = options.Height });
         using var encoder = new Vp8Encoder(options.Width, options.Height, 30, new Vp8EncoderOptions { BitrateKbps = options.BitrateKbps, CpuUsed = options.CpuUsed });
         var animator = new FaceAnimator(index + 1);

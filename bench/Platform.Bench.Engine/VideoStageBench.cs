@@ -16,7 +16,8 @@ internal static class VideoStageBench
         const int frames = 150;
         using var asset = FaceAsset.Create(StockLooks.Anna);
         var faceSize = (int)MathF.Round(options.Height * 0.711f / 2) * 2;
-        using var renderer = asset.CreateRenderer(FaceRendererKind.Skia, faceSize, faceSize);
+        using var skia = asset.CreateRenderer(FaceRendererKind.Skia, faceSize, faceSize);
+        using var renderer = asset.CreateRenderer(FaceRendererKind.Raster, faceSize, faceSize);
         using var compositor = new FaceCompositor(asset.Look, renderer, new CompositorOptions { Width = options.Width, Height = options.Height });
         var animator = new FaceAnimator(1);
         animator.Speak(new SpeechClip(TimeSpan.FromSeconds(0.2),
@@ -25,12 +26,15 @@ internal static class VideoStageBench
         var rgba = new byte[faceSize * faceSize * 4];
         Console.WriteLine($"video stages at {options.Width}×{options.Height}, face {faceSize}², {frames} frames, CPU ms per frame (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
 
-        Measure("skia face render", frames, i =>
+        foreach (var face in new[] { skia, renderer })
         {
-            animator.Evaluate(At(i), w);
-            renderer.Render(w, rgba);
-        });
-        Measure("render + compose + I420", frames, i =>
+            Measure($"{face.Backend} face render", frames, i =>
+            {
+                animator.Evaluate(At(i), w);
+                face.Render(w, rgba);
+            });
+        }
+        Measure($"{renderer.Backend} render + compose + I420", frames, i =>
         {
             animator.Evaluate(At(i), w);
             compositor.Compose(w, At(i)).Dispose();

@@ -14,7 +14,7 @@ internal static class FaceBench
             [.. Enumerable.Range(0, 40).Select(i => new VisemeCue(i % 2 == 0 ? Viseme.AA : Viseme.MBP, i * 0.15, i * 0.15 + 0.15))]));
         Console.WriteLine($"face bench: {frames} frames, face {size}x{size}, {Environment.ProcessorCount} cores");
 
-        foreach (var kind in new[] { FaceRendererKind.Skia, FaceRendererKind.Onnx })
+        foreach (var kind in new[] { FaceRendererKind.Raster, FaceRendererKind.Skia, FaceRendererKind.Onnx })
         {
             using var renderer = asset.CreateRenderer(kind, size, size);
             var rgba = new byte[size * size * 4];

@@ -74,6 +74,7 @@ public sealed class AnimationTests
     }
 
     [Theory]
+    [InlineData(FaceRendererKind.Raster, 96)]
     [InlineData(FaceRendererKind.Skia, 96)]
     [InlineData(FaceRendererKind.Onnx, 64)]
     public void Never_frozen_while_idle_or_listening(FaceRendererKind kind, int size)
@@ -156,6 +157,7 @@ public sealed class AnimationTests
     }
 
     [Theory]
+    [InlineData(FaceRendererKind.Raster, 128)]
     [InlineData(FaceRendererKind.Skia, 128)]
     [InlineData(FaceRendererKind.Onnx, 96)]
     public void Mouth_opening_in_pixels_follows_the_viseme_timeline(FaceRendererKind kind, int size)
