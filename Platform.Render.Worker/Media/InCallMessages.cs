@@ -13,6 +13,15 @@ public abstract record InCallCommand
     public sealed record Playback(TimeSpan MediaTime) : InCallCommand;
     public sealed record KeyframeRequest : InCallCommand;
     public sealed record Echo(string Text) : InCallCommand;
+
+    /// <summary><c>conversation.echo</c> with base64 <c>audio</c>: 16-bit mono PCM; <see cref="Done"/> ends the utterance.</summary>
+    public sealed record EchoAudio(short[] Pcm, int SampleRate, bool Done, string? InferenceId) : InCallCommand
+    {
+        public bool Equals(EchoAudio? other) => other is not null && Pcm.AsSpan().SequenceEqual(other.Pcm)
+            && SampleRate == other.SampleRate && Done == other.Done && InferenceId == other.InferenceId;
+
+        public override int GetHashCode() => HashCode.Combine(Pcm.Length, SampleRate, Done, InferenceId);
+    }
     public sealed record Respond(string Text) : InCallCommand;
     public sealed record Interrupt : InCallCommand;
     public sealed record Context(string Text, bool Append) : InCallCommand;
@@ -25,8 +34,14 @@ public abstract record InCallCommand
 /// <summary>The JSON of the in-call protocol: parsing what comes in, writing what goes out.</summary>
 public static class InCallMessages
 {
-    /// <summary>The largest text message accepted.</summary>
-    public const int MaxTextBytes = 256 * 1024;
+    /// <summary>The largest text message accepted (room for <see cref="MaxEchoAudioBytes"/> of audio in base64).</summary>
+    public const int MaxTextBytes = 1536 * 1024;
+
+    /// <summary>The most PCM one <c>conversation.echo</c> message may carry (about 32 s at 16 kHz); longer audio comes in pieces.</summary>
+    public const int MaxEchoAudioBytes = 1024 * 1024;
+
+    /// <summary>The sample rate of echo audio when the message names none (as the CVI protocol documents).</summary>
+    public const int DefaultEchoSampleRate = 16_000;
 
     private const int MaxText = 20_000;
 
@@ -59,10 +74,7 @@ public static class InCallMessages
                 ? new InCallCommand.Playback(TimeSpan.FromSeconds(t))
                 : new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0)."),
             "system.keyframe_request" => new InCallCommand.KeyframeRequest(),
-            "conversation.echo" => Text(props, "text") is { } echo ? new InCallCommand.Echo(echo)
-                : props["audio"] is not null
-                    ? new InCallCommand.Invalid("message.unsupported", "'conversation.echo' with 'audio' is not supported yet; send 'text'.")
-                    : Missing(type, "text"),
+            "conversation.echo" => ParseEcho(props),
             "conversation.respond" => Text(props, "text") is { } said ? new InCallCommand.Respond(said) : Missing(type, "text"),
             "conversation.interrupt" => new InCallCommand.Interrupt(),
             "conversation.overwrite_llm_context" => Text(props, "context") is { } c ? new InCallCommand.Context(c, Append: false) : Missing(type, "context"),
@@ -72,6 +84,85 @@ public static class InCallMessages
                 : new InCallCommand.Invalid("message.invalid", "'conversation.tool_result' needs 'properties.tool_call_id' and 'properties.content'."),
             _ => new InCallCommand.Invalid("message.unknown", $"Unknown event_type '{type}'."),
         };
+    }
+
+    private static InCallCommand ParseEcho(JsonObject props)
+    {
+        var modality = Str(props, "modality");
+        if (modality is not (null or "text" or "audio"))
+        {
+            return new InCallCommand.Invalid("message.invalid", $"'conversation.echo' 'properties.modality' must be 'text' or 'audio', not '{modality}'.");
+        }
+        if (modality == "text" || (modality is null && props["audio"] is null))
+        {
+            return Text(props, "text") is { } text ? new InCallCommand.Echo(text) : Missing("conversation.echo", "text");
+        }
+        if (Str(props, "audio") is not { } base64)
+        {
+            return new InCallCommand.Invalid("message.invalid", "'conversation.echo' with audio needs 'properties.audio': base64 of 16-bit little-endian mono PCM.");
+        }
+        if (props["done"] is { } doneNode && !TryFlag(doneNode, out _))
+        {
+            return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.done' must be true or false.");
+        }
+        var done = props["done"] is { } d && TryFlag(d, out var flag) && flag;
+        int rate = DefaultEchoSampleRate;
+        if (props["sample_rate"] is not null)
+        {
+            if (Num(props, "sample_rate") is not { } r || r != Math.Floor(r) || r is < 8_000 or > 48_000)
+            {
+                return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.sample_rate' must be a whole number of Hz from 8000 to 48000.");
+            }
+            rate = (int)r;
+        }
+        var tooLarge = new InCallCommand.Invalid("message.too_large", $"'conversation.echo' may carry at most {MaxEchoAudioBytes} bytes of audio per message; send longer audio in pieces with the same 'inference_id'.");
+        if (base64.Length > (MaxEchoAudioBytes + 2) / 3 * 4 + 4)
+        {
+            return tooLarge;
+        }
+        var bytes = new byte[base64.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(base64, bytes, out var length))
+        {
+            return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.audio' is not valid base64.");
+        }
+        if (length > MaxEchoAudioBytes)
+        {
+            return tooLarge;
+        }
+        if (length % 2 != 0)
+        {
+            return new InCallCommand.Invalid("message.invalid", $"'conversation.echo' 'properties.audio' must be 16-bit PCM (an even number of bytes); it has {length}.");
+        }
+        if (length == 0 && !done)
+        {
+            return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.audio' is empty; send audio, or 'done': true to end the utterance.");
+        }
+        var pcm = new short[length / 2];
+        for (var i = 0; i < pcm.Length; i++)
+        {
+            pcm[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(i * 2));
+        }
+        var inference = Str(props, "inference_id");
+        return new InCallCommand.EchoAudio(pcm, rate, done, string.IsNullOrWhiteSpace(inference) ? null : inference);
+    }
+
+    /// <summary>A flag as JSON true/false or the strings "true"/"false" (the CVI examples use both).</summary>
+    private static bool TryFlag(JsonNode node, out bool value)
+    {
+        value = false;
+        if (node is not JsonValue v)
+        {
+            return false;
+        }
+        if (v.TryGetValue<bool>(out value))
+        {
+            return true;
+        }
+        if (v.TryGetValue<string>(out var s) && bool.TryParse(s, out value))
+        {
+            return true;
+        }
+        return false;
     }
 
     /// <summary>A session event as the CVI app message (and the recorded event's properties).</summary>

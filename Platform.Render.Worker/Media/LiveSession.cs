@@ -103,15 +103,20 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         await using var _ = client.ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.Closing, _stop.Token);
         var hello = false;
-        var buffer = new byte[64 * 1024];
+        var buffer = new MessageBuffer();
         try
         {
             while (!linked.IsCancellationRequested)
             {
-                var (message, type) = await ReceiveAsync(socket, buffer, linked.Token).ConfigureAwait(false);
+                var (message, type, tooLarge) = await ReceiveAsync(socket, buffer, linked.Token).ConfigureAwait(false);
                 if (type == WebSocketMessageType.Close)
                 {
                     break;
+                }
+                if (tooLarge)
+                {
+                    SendError(client, "message.too_large", $"A message may be at most {InCallMessages.MaxTextBytes} bytes; it was skipped.");
+                    continue;
                 }
                 if (type == WebSocketMessageType.Binary)
                 {
@@ -214,6 +219,9 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 break;
             case InCallCommand.Echo e:
                 await _session.SayAsync(e.Text).ConfigureAwait(false);
+                break;
+            case InCallCommand.EchoAudio a:
+                await _session.EchoAudioAsync(a.Pcm, a.SampleRate, a.Done, a.InferenceId).ConfigureAwait(false);
                 break;
             case InCallCommand.Respond or InCallCommand.Context when _session.Options.Mode == SessionMode.Echo:
                 SendError(client, "message.unsupported", "This persona runs in echo mode (no LLM): use 'conversation.echo'.");
@@ -522,24 +530,40 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         }
     }
 
-    private static async Task<(ReadOnlyMemory<byte> Message, WebSocketMessageType Type)> ReceiveAsync(WebSocket socket, byte[] buffer, CancellationToken ct)
+    /// <summary>A client's receive buffer: 64 KiB, grown on demand up to <see cref="InCallMessages.MaxTextBytes"/>.</summary>
+    private sealed class MessageBuffer
+    {
+        public byte[] Bytes = new byte[64 * 1024];
+    }
+
+    /// <summary>One whole message; one over the limit is read to its end and reported as too large (the connection stays).</summary>
+    private static async Task<(ReadOnlyMemory<byte> Message, WebSocketMessageType Type, bool TooLarge)> ReceiveAsync(WebSocket socket, MessageBuffer buffer, CancellationToken ct)
     {
         var length = 0;
+        var tooLarge = false;
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+            if (length == buffer.Bytes.Length)
+            {
+                if (length >= InCallMessages.MaxTextBytes)
+                {
+                    tooLarge = true;
+                    length = 0; // skip to the end of the message
+                }
+                else
+                {
+                    Array.Resize(ref buffer.Bytes, Math.Min(InCallMessages.MaxTextBytes, length * 2));
+                }
+            }
+            var result = await socket.ReceiveAsync(buffer.Bytes.AsMemory(length), ct).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                return (ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Close);
+                return (ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Close, false);
             }
             length += result.Count;
             if (result.EndOfMessage)
             {
-                return (buffer.AsMemory(0, length), result.MessageType);
-            }
-            if (length == buffer.Length)
-            {
-                throw new WebSocketException(WebSocketError.HeaderError, $"A message over {buffer.Length} bytes was refused.");
+                return (tooLarge ? ReadOnlyMemory<byte>.Empty : buffer.Bytes.AsMemory(0, length), result.MessageType, tooLarge);
             }
         }
     }

@@ -34,6 +34,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     private const float HoldProbability = 0.5f;
 
+    /// <summary>An app's audio echo starts playing once this much has arrived (or all of it).</summary>
+    private static readonly TimeSpan EchoAudioPrebuffer = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>An app's audio echo without 'done' ends this long (media time) after its audio ran out.</summary>
+    private static readonly TimeSpan EchoAudioIdle = TimeSpan.FromSeconds(2);
+
     private readonly SessionResources _resources;
     private readonly SessionOptions _options;
     private readonly IMediaSink _sink;
@@ -80,6 +86,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>A playback report older than this (media time) no longer tells where the page is.</summary>
     private static readonly TimeSpan PlaybackReportLifetime = TimeSpan.FromSeconds(2);
+
+    /// <summary>The app's audio echo still taking pieces (null when none is open).</summary>
+    private ReplicaTurn? _audioEcho;
 
     public ConversationSession(
         SessionResources resources,
@@ -221,6 +230,20 @@ public sealed partial class ConversationSession : IAsyncDisposable
         _input.Writer.WriteAsync(new SayInputItem(text ?? string.Empty), cancellationToken);
 
     /// <summary>
+    /// <c>conversation.echo</c> with <c>audio</c>: the app's own speech (16-bit mono PCM at <paramref name="sampleRate"/>),
+    /// said by the replica with its mouth following the audio's envelope, after what is already queued. Pieces with the
+    /// same <paramref name="inferenceId"/> (or, without one, until <paramref name="done"/>) are one utterance, played
+    /// as they arrive once 200 ms are buffered; it ends at <paramref name="done"/>, at another inference id, or 2 s of
+    /// media time after its audio ran out. After an interruption the rest of that utterance is dropped.
+    /// </summary>
+    public ValueTask EchoAudioAsync(ReadOnlyMemory<short> pcm, int sampleRate, bool done, string? inferenceId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 8_000);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleRate, 48_000);
+        return EnqueueAsync(new EchoAudioInputItem(pcm.ToArray(), sampleRate, done, string.IsNullOrWhiteSpace(inferenceId) ? null : inferenceId), cancellationToken);
+    }
+
+    /// <summary>
     /// <c>conversation.interrupt</c>: stops the replica now, as a barge-in would (audio and mouth stop, the LLM is
     /// cancelled, <c>replica_interrupted</c> says what was actually heard, a <see cref="SessionEventTypes.Flush"/> voids
     /// queued output); answers not yet started are dropped. Nothing happens when the replica is silent.
@@ -360,6 +383,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     case SayInputItem say:
                         Guard(() => StartEcho(say.Text));
                         break;
+                    case EchoAudioInputItem echoAudio:
+                        Guard(() => EchoAudio(echoAudio));
+                        break;
                     case RespondInputItem respond:
                         Guard(() => Respond(respond.Text));
                         break;
@@ -400,6 +426,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private async ValueTask StepAsync(ReadOnlyMemory<byte> slice)
     {
         DrainWorkers();
+        if (_audioEcho is { } fed && _clock > fed.FeedPlaysUntil + EchoAudioIdle)
+        {
+            CloseFeed(fed); // the app stopped sending without 'done'
+        }
+
         IReadOnlyList<PerceptionEvent> events = [];
         var before = _clock;
         if (_listening is not null && _listening.InputError is null)
@@ -619,6 +650,67 @@ public sealed partial class ConversationSession : IAsyncDisposable
         _pending.Add(turn);
     }
 
+    private void EchoAudio(EchoAudioInputItem item)
+    {
+        var open = _audioEcho;
+        if (open is not null && item.InferenceId is { } id && id != open.InferenceId)
+        {
+            CloseFeed(open);
+            open = null;
+        }
+
+        if (open is null)
+        {
+            if (item.Pcm.Length == 0)
+            {
+                return; // 'done' for an utterance already ended (or never started): nothing to say
+            }
+
+            open = new ReplicaTurn(item.InferenceId ?? LlmConversation.NewInferenceId(), ++_turnIdx, string.Empty, isEcho: true)
+            {
+                Committed = true,
+                SpeechEnd = _clock,
+                LlmStartMedia = _clock,
+                FedAudio = new StreamLoudness(),
+                FeedPlaysUntil = _clock,
+            };
+            open.Runner = AfterHeardAsync(_lastRunner, open);
+            _lastRunner = open.Runner;
+            _pending.Add(open);
+            _audioEcho = open;
+        }
+
+        if (item.Pcm.Length > 0)
+        {
+            open.FeedPlaysUntil = (open.FeedPlaysUntil > _clock ? open.FeedPlaysUntil : _clock) + MediaTime.FromSamples(item.Pcm.Length, item.SampleRate);
+            if (!open.Cancelled)
+            {
+                // Nothing to think or synthesise: queued here, on the media clock, as it arrives.
+                var visemes = EnvelopeVisemes.Estimate(item.Pcm, item.SampleRate, open.FedAudio);
+                open.Ready.Enqueue(new PlayingClause(string.Empty, new SynthesisResult(string.Empty, item.Pcm, item.SampleRate, [], visemes)));
+            }
+        }
+
+        if (item.Done)
+        {
+            CloseFeed(open);
+        }
+    }
+
+    private void CloseFeed(ReplicaTurn turn)
+    {
+        turn.WorkerDone = true;
+        if (turn.Cancelled)
+        {
+            turn.Settle(turn.Fate?.Spoken, turn.Fate?.Discard ?? true);
+        }
+
+        if (ReferenceEquals(_audioEcho, turn))
+        {
+            _audioEcho = null;
+        }
+    }
+
     private void Respond(string text)
     {
         text = text.Trim();
@@ -732,6 +824,21 @@ public sealed partial class ConversationSession : IAsyncDisposable
         {
             _llm.RecordSpoken(turn.InferenceId, spoken);
         }
+    }
+
+    /// <summary>The runner of a turn the loop feeds itself (an app's audio): the next turn starts after it was heard.</summary>
+    private static async Task AfterHeardAsync(Task previous, ReplicaTurn turn)
+    {
+        try
+        {
+            await previous.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A previous runner's failure was reported by it.
+        }
+
+        await turn.Settled.ConfigureAwait(false);
     }
 
     private async ValueTask PostAsync(ReplicaTurn turn, object payload)
@@ -1016,7 +1123,10 @@ public sealed partial class ConversationSession : IAsyncDisposable
             pos += n;
             if (c.Offset48 >= c.Audio48.Length)
             {
-                _speaking!.SpokenClauses.Add(c.Text);
+                if (c.Text.Length > 0)
+                {
+                    _speaking!.SpokenClauses.Add(c.Text);
+                }
                 _current = null;
             }
         }
@@ -1061,6 +1171,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
             if (_pending.Count == 0 || _pending[0].Ready.Count == 0)
             {
                 return false;
+            }
+
+            if (_pending[0] is { FedAudio: not null, WorkerDone: false } fed && fed.ReadyDuration < EchoAudioPrebuffer)
+            {
+                return false; // an app streaming its audio: a little in hand first, so arrival jitter is not heard
             }
 
             _speaking = _pending[0];

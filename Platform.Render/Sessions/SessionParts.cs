@@ -14,6 +14,9 @@ internal sealed record RespondInputItem(string Text) : InputItem;
 
 internal sealed record InterruptInputItem : InputItem;
 
+/// <summary>A piece of an app's own audio for the replica to say (<c>conversation.echo</c> with <c>audio</c>).</summary>
+internal sealed record EchoAudioInputItem(short[] Pcm, int SampleRate, bool Done, string? InferenceId) : InputItem;
+
 /// <summary>The page plays media time <paramref name="Position"/> now.</summary>
 internal sealed record PlaybackInputItem(TimeSpan Position) : InputItem;
 
@@ -61,6 +64,15 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
     public string Input { get; } = input;
 
     public bool IsEcho { get; } = isEcho;
+
+    /// <summary>Set for an echo of the app's own audio (its pieces are queued by the loop as they arrive): the stream's loudness.</summary>
+    public StreamLoudness? FedAudio { get; init; }
+
+    /// <summary>Media time at which the audio fed so far would have played out if it started on arrival.</summary>
+    public TimeSpan FeedPlaysUntil { get; set; }
+
+    /// <summary>Audio queued in <see cref="Ready"/>, not yet playing.</summary>
+    public TimeSpan ReadyDuration => TimeSpan.FromTicks(Ready.Sum(c => c.Source.Duration.Ticks));
 
     public string? Model { get; set; }
 

@@ -9,7 +9,14 @@ public static class EnvelopeVisemes
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(20);
 
-    public static IReadOnlyList<VisemeTiming> Estimate(ReadOnlySpan<short> audio, int sampleRate)
+    public static IReadOnlyList<VisemeTiming> Estimate(ReadOnlySpan<short> audio, int sampleRate) => Estimate(audio, sampleRate, null);
+
+    /// <summary>
+    /// As <see cref="Estimate(ReadOnlySpan{short}, int)"/> for one piece of a stream (audio that arrives in chunks):
+    /// <paramref name="loudness"/> carries how loud the stream's loud parts were, so a short or quiet chunk is judged
+    /// against the whole utterance, not against itself.
+    /// </summary>
+    public static IReadOnlyList<VisemeTiming> Estimate(ReadOnlySpan<short> audio, int sampleRate, StreamLoudness? loudness)
     {
         var result = new List<VisemeTiming>();
         if (audio.IsEmpty || sampleRate <= 0) return result;
@@ -34,6 +41,11 @@ public static class EnvelopeVisemes
         // Loudness relative to the clip's loud parts, so quiet and loud voices both move the mouth fully.
         var sorted = rms.OrderBy(x => x).ToArray();
         var loud = Math.Max(sorted[(int)(0.95 * (sorted.Length - 1))], 1e-4);
+        if (loudness is not null)
+        {
+            loud = loudness.Update(loud, count);
+        }
+
         var silenceFloor = Math.Max(0.004, loud * 0.06);
 
         for (var w = 0; w < count; w++)
@@ -62,5 +74,19 @@ public static class EnvelopeVisemes
                 result.Add(new VisemeTiming(v, start, end, opening));
         }
         return result;
+    }
+}
+
+/// <summary>The loud level of a streamed utterance so far (RMS of ±1 samples), slowly forgetting (about 5 s).</summary>
+public sealed class StreamLoudness
+{
+    private double _loud;
+
+    /// <summary>Folds in a chunk whose loud level is <paramref name="chunkLoud"/> over <paramref name="windows"/> 20 ms windows; returns the level to use.</summary>
+    public double Update(double chunkLoud, int windows)
+    {
+        var keep = Math.Pow(0.5, windows / 250.0);
+        _loud = Math.Max(chunkLoud, _loud * keep);
+        return _loud;
     }
 }

@@ -4,6 +4,7 @@ using Platform.Render.Face;
 using Platform.Render.Sessions;
 using Platform.Render.Speech.Flite;
 using Platform.Render.Speech.PocketSphinx;
+using Platform.Render.Tests.Face;
 using Platform.Render.Tests.Perception;
 using Platform.Render.Thinking;
 
@@ -145,6 +146,49 @@ internal sealed class CollectingSink : IMediaSink
 }
 
 internal sealed record VideoRecord(TimeSpan At, int Hash, double Mouth, int Width, int Height);
+
+/// <summary>Lip sync from rendered pixels: how the mouth's dark-pixel count follows the loudness of the audio sent.</summary>
+internal static class LipSync
+{
+    public sealed record Result(int Frames, int Lag, double R, double MouthRange)
+    {
+        public override string ToString() => $"{Frames} frames, best lag {Lag} ms, r = {R:F3}, mouth {MouthRange:F0} dark pixels of range";
+    }
+
+    /// <summary>Correlation of mouth opening with the audio envelope at the best lag (±300 ms) over [start, stop] ± 200 ms.</summary>
+    public static Result Measure(CollectingSink sink, TimeSpan start, TimeSpan stop)
+    {
+        var samples = sink.Audio.SelectMany(a => a.Samples).ToArray();
+        double Envelope(double seconds)
+        {
+            // RMS over 40 ms of the audio actually sent, centred on the time.
+            var centre = (int)(seconds * 48_000);
+            int from = Math.Max(0, centre - 960), to = Math.Min(samples.Length, centre + 960);
+            double sum = 0;
+            for (var i = from; i < to; i++)
+            {
+                sum += (double)samples[i] * samples[i];
+            }
+
+            // Loudness as heard (compressed), like the animator's own envelope.
+            return to > from ? Math.Pow(sum / (to - from), 0.25) : 0;
+        }
+
+        var frames = sink.Video.Where(v => v.At >= start - TimeSpan.FromMilliseconds(200) && v.At <= stop + TimeSpan.FromMilliseconds(200)).ToList();
+        var open = frames.Select(f => f.Mouth).ToList();
+        var best = (Lag: 0, R: double.MinValue);
+        for (var lag = -300; lag <= 300; lag += 5)
+        {
+            var r = Stats.Correlation(open, frames.Select(f => Envelope(f.At.TotalSeconds + lag / 1000.0)).ToList());
+            if (r > best.R)
+            {
+                best = (lag, r);
+            }
+        }
+
+        return new Result(frames.Count, best.Lag, best.R, open.Count == 0 ? 0 : open.Max() - open.Min());
+    }
+}
 
 /// <summary>Drives a session in media time, as fast as the CPU allows: 20 ms chunks of 16 kHz user audio.</summary>
 internal sealed class SessionDriver(ConversationSession session, CollectingSink sink)

@@ -136,40 +136,103 @@ public sealed class SessionMediaTests(SessionFixture fixture, ITestOutputHelper 
         await session.CompleteAsync();
 
         var events = sink.Events;
-        var start = events.First(e => e.Type == T.ReplicaStartedSpeaking).At;
-        var stop = events.First(e => e.Type == T.ReplicaStoppedSpeaking).At;
-        var audio = sink.Audio;
-        var samples = audio.SelectMany(a => a.Samples).ToArray();
-        double Envelope(double seconds)
-        {
-            // RMS over 40 ms of the audio actually sent, centred on the time.
-            var centre = (int)(seconds * 48_000);
-            int from = Math.Max(0, centre - 960), to = Math.Min(samples.Length, centre + 960);
-            double sum = 0;
-            for (var i = from; i < to; i++)
-            {
-                sum += (double)samples[i] * samples[i];
-            }
+        var sync = LipSync.Measure(sink, events.First(e => e.Type == T.ReplicaStartedSpeaking).At, events.First(e => e.Type == T.ReplicaStoppedSpeaking).At);
+        output.WriteLine(sync.ToString());
+        Assert.True(sync.MouthRange > 5, $"the mouth hardly moves: {sync}");
+        Assert.True(sync.R >= 0.6, $"correlation {sync.R:F3} at {sync.Lag} ms");
+        Assert.InRange(sync.Lag, -45, 45);
+    }
 
-            // Loudness as heard (compressed), like the animator's own envelope.
-            return to > from ? Math.Pow(sum / (to - from), 0.25) : 0;
+    [Fact]
+    public async Task An_apps_audio_echo_streamed_in_pieces_plays_back_to_back_with_the_mouth_following_it()
+    {
+        var sink = new CollectingSink();
+        var options = new SessionOptions { Mode = SessionMode.Echo, Width = 320, Height = 180, DropVideoWhenSinkIsSlow = false };
+        await using var session = new ConversationSession(fixture.Resources, options, sink);
+        await session.StartAsync();
+        SessionDriver.MeasureMouth(session, sink, fixture.Face);
+        var driver = new SessionDriver(session, sink);
+        var speech = fixture.Synthesizer.Synthesize("Hello Bob. Are you OK? My mama made a banana pie. Go away, Papa.");
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(300));
+
+        // The app's TTS streams 100 ms pieces a little faster than real time (one every 80 ms of media time).
+        var piece = speech.SampleRate / 10;
+        for (var at = 0; at < speech.Audio.Length; at += piece)
+        {
+            var n = Math.Min(piece, speech.Audio.Length - at);
+            await session.EchoAudioAsync(speech.Audio.AsMemory(at, n), speech.SampleRate, done: at + n >= speech.Audio.Length, inferenceId: "app-1");
+            await driver.SilenceAsync(TimeSpan.FromMilliseconds(80));
         }
 
-        var frames = sink.Video.Where(v => v.At >= start - TimeSpan.FromMilliseconds(200) && v.At <= stop + TimeSpan.FromMilliseconds(200)).ToList();
-        var open = frames.Select(f => f.Mouth).ToList();
-        Assert.True(open.Max() > open.Min() + 5, $"the mouth hardly moves: {open.Min()}..{open.Max()} dark pixels");
-        var best = (Lag: 0, R: double.MinValue);
-        for (var lag = -300; lag <= 300; lag += 5)
-        {
-            var r = Stats.Correlation(open, frames.Select(f => Envelope(f.At.TotalSeconds + lag / 1000.0)).ToList());
-            if (r > best.R)
-            {
-                best = (lag, r);
-            }
-        }
+        await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(10), "the audio echo");
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(500));
+        await session.CompleteAsync();
 
-        output.WriteLine($"{frames.Count} frames, best lag {best.Lag} ms, r = {best.R:F3}");
-        Assert.True(best.R >= 0.6, $"correlation {best.R:F3} at {best.Lag} ms");
-        Assert.InRange(best.Lag, -45, 45);
+        output.WriteLine(SessionDriver.Describe(sink.Events));
+        var events = sink.Events;
+        Assert.Equal([T.ReplicaStartedSpeaking, T.ReplicaStoppedSpeaking], events.Select(e => e.Type)); // no text: no utterance
+        Assert.All(events, e => Assert.Equal("app-1", e.InferenceId));
+        var stopped = events[1];
+        // Every piece, without gaps: the replica spoke for exactly the audio's length (the 200 ms it waited for is before).
+        Assert.InRange(stopped.Duration!.Value, speech.Duration - TimeSpan.FromMilliseconds(20), speech.Duration + TimeSpan.FromMilliseconds(20));
+        var loud = sink.LoudAt().ToList();
+        Assert.InRange(loud[0], events[0].At, events[0].At + TimeSpan.FromMilliseconds(300));
+        Assert.True(loud[^1] <= stopped.At, $"audio at {loud[^1]} after the end {stopped.At}");
+
+        var sync = LipSync.Measure(sink, events[0].At, stopped.At);
+        output.WriteLine(sync.ToString());
+        Assert.True(sync.MouthRange > 5, $"the mouth hardly moves: {sync}");
+        Assert.True(sync.R >= 0.5, $"correlation {sync.R:F3} at {sync.Lag} ms");
+        Assert.InRange(sync.Lag, -60, 60);
+        Assert.Empty(session.Metrics);
+    }
+
+    [Fact]
+    public async Task An_audio_echo_without_done_ends_after_a_pause_a_new_inference_id_is_a_new_utterance_and_an_interruption_drops_the_rest()
+    {
+        var sink = new CollectingSink();
+        await using var session = new ConversationSession(fixture.Resources, new SessionOptions { Mode = SessionMode.Echo, AudioOnly = true }, sink);
+        await session.StartAsync();
+        var driver = new SessionDriver(session, sink);
+        var speech = fixture.Synthesizer.Synthesize("There are many things to consider when you plan a long journey.");
+        var half = speech.Audio.AsMemory(0, speech.Audio.Length / 2);
+
+        // 'a' never says done: it ends 2 s (media time) after its audio ran out.
+        var sentAt = driver.Pushed;
+        await session.EchoAudioAsync(half, speech.SampleRate, done: false, inferenceId: "a");
+        await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(6), "the end of 'a'");
+        var a = sink.Events.Where(e => e.InferenceId == "a").ToList();
+        Assert.Equal([T.ReplicaStartedSpeaking, T.ReplicaStoppedSpeaking], a.Select(e => e.Type));
+        var halfDuration = MediaTime.FromSamples(half.Length, speech.SampleRate);
+        Assert.InRange(a[1].At, sentAt + halfDuration + TimeSpan.FromSeconds(1.95), sentAt + halfDuration + TimeSpan.FromSeconds(2.1));
+
+        // 'b' then 'c' without done: 'c' is its own utterance, after 'b'.
+        await session.EchoAudioAsync(half, speech.SampleRate, done: false, inferenceId: "b");
+        await session.EchoAudioAsync(half, speech.SampleRate, done: true, inferenceId: "c");
+        await driver.SilenceUntilAsync(() => sink.Events.Any(e => e.InferenceId == "c" && e.Type == T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(8), "the end of 'c'");
+        var b = sink.Events.Where(e => e.InferenceId == "b").ToList();
+        var c = sink.Events.Where(e => e.InferenceId == "c").ToList();
+        Assert.Equal([T.ReplicaStartedSpeaking, T.ReplicaStoppedSpeaking], b.Select(e => e.Type));
+        Assert.Equal([T.ReplicaStartedSpeaking, T.ReplicaStoppedSpeaking], c.Select(e => e.Type));
+        Assert.True(c[0].TurnIdx > b[0].TurnIdx && c[0].At >= b[1].At);
+        Assert.InRange(b[1].Duration!.Value, halfDuration - TimeSpan.FromMilliseconds(20), halfDuration + TimeSpan.FromMilliseconds(20));
+
+        // 'd' is interrupted by the app: what it still sends for 'd' is dropped, the next utterance plays.
+        await session.EchoAudioAsync(speech.Audio, speech.SampleRate, done: false, inferenceId: "d");
+        await driver.SilenceUntilAsync(() => sink.Events.Any(e => e.InferenceId == "d" && e.Type == T.ReplicaStartedSpeaking), TimeSpan.FromSeconds(2), "'d' starting");
+        await driver.SilenceAsync(TimeSpan.FromMilliseconds(500));
+        await session.InterruptAsync();
+        await session.EchoAudioAsync(speech.Audio, speech.SampleRate, done: true, inferenceId: "d");
+        await driver.SilenceAsync(TimeSpan.FromSeconds(1));
+        await session.EchoAudioAsync(half, speech.SampleRate, done: true, inferenceId: "e");
+        await driver.SilenceUntilAsync(() => sink.Events.Any(e => e.InferenceId == "e" && e.Type == T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(6), "the end of 'e'");
+        await session.CompleteAsync();
+
+        output.WriteLine(SessionDriver.Describe(sink.Events));
+        var d = sink.Events.Where(e => e.InferenceId == "d" && e.Type != T.Flush).ToList();
+        Assert.Equal([T.ReplicaStartedSpeaking, T.ReplicaInterrupted, T.ReplicaStoppedSpeaking], d.Select(e => e.Type));
+        var e0 = sink.Events.First(e => e.InferenceId == "e" && e.Type == T.ReplicaStartedSpeaking).At;
+        Assert.DoesNotContain(sink.LoudAt(), t => t > d[1].At + TimeSpan.FromMilliseconds(40) && t < e0); // nothing of 'd' after the cut
+        Assert.DoesNotContain(sink.Events, e => e.Type == T.Error);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Platform.Contracts;
+using Platform.Render.Worker.Media;
 using Platform.Testing;
 using Platform.Testing.OpenAi;
 
@@ -97,6 +98,49 @@ public sealed class LiveSessionTests
         await page.SendJsonAsync("conversation", "conversation.echo", new JsonObject { ["text"] = "Still here." });
         await kit.AdvanceAsync(TimeSpan.FromSeconds(2));
         await page.WaitForAsync(p => p.Events("conversation.utterance").Any(), "the echo");
+        Assert.Equal("Still here.", page.Events("conversation.utterance").Single()["properties"]!["speech"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_apps_base64_audio_echo_is_spoken_and_a_message_over_the_limit_is_refused_on_a_socket_that_stays_open()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        var worker = await kit.StartWorkerAsync("w1");
+        var conversation = await kit.ConversationAsync(greeting: null);
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation);
+        await page.WaitForAsync(p => p.Events("system.ready").Any(), "system.ready");
+
+        // The app's own TTS, in two pieces of one utterance.
+        var speech = MediaTestKit.Speech("this is the voice of my own application");
+        var half = speech.Length / 2;
+        string Base64(int from, int to) => Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(speech.AsSpan(from, to - from)));
+        await page.SendJsonAsync("conversation", "conversation.echo", new JsonObject
+        {
+            ["modality"] = "audio", ["audio"] = Base64(0, half), ["sample_rate"] = 16_000, ["inference_id"] = "app-7",
+        });
+        await page.SendJsonAsync("conversation", "conversation.echo", new JsonObject
+        {
+            ["modality"] = "audio", ["audio"] = Base64(half, speech.Length), ["sample_rate"] = 16_000, ["inference_id"] = "app-7", ["done"] = true,
+        });
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(speech.Length / 16_000.0 + 1));
+        await page.WaitForAsync(p => p.Events("conversation.replica.stopped_speaking").Any(), "the echo played out");
+        var started = page.Events("conversation.replica.started_speaking").Single();
+        var stopped = page.Events("conversation.replica.stopped_speaking").Single();
+        Assert.Equal("app-7", started["inference_id"]!.GetValue<string>());
+        Assert.Equal("app-7", stopped["inference_id"]!.GetValue<string>());
+        var duration = stopped["properties"]!["duration"]!.GetValue<double>();
+        Assert.InRange(duration, speech.Length / 16_000.0 - 0.03, speech.Length / 16_000.0 + 0.05); // both pieces, back to back
+        Assert.True(page.AudioEnergy > 0, "the echo's audio is not silent");
+        Assert.Empty(page.Events("system.error"));
+
+        // Too large for one message: an error naming the limit, and the socket still carries the next message.
+        var huge = new string('a', InCallMessages.MaxTextBytes + 10);
+        await page.SendTextAsync($$$"""{"event_type":"conversation.echo","properties":{"text":"{{{huge}}}"}}""");
+        await page.SendJsonAsync("conversation", "conversation.echo", new JsonObject { ["text"] = "Still here." });
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(2));
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Any(), "the text echo after the refused message");
+        Assert.Equal("message.too_large", page.Events("system.error").Single()["properties"]!["code"]!.GetValue<string>());
         Assert.Equal("Still here.", page.Events("conversation.utterance").Single()["properties"]!["speech"]!.GetValue<string>());
     }
 

@@ -115,7 +115,14 @@ public sealed class InCallMessagesTests
     [InlineData("[1,2]", "message.malformed")]
     [InlineData("""{"properties":{}}""", "message.malformed")]
     [InlineData("""{"event_type":"conversation.echo","properties":{"text":""}}""", "message.invalid")]
-    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"AAAA","done":true}}""", "message.unsupported")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"AA==","done":true}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"not base64!"}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"","done":false}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"AAAA","sample_rate":4000}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"AAAA","sample_rate":"fast"}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"audio":"AAAA","done":"soon"}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"modality":"audio","text":"Hi"}}""", "message.invalid")]
+    [InlineData("""{"event_type":"conversation.echo","properties":{"modality":"video","text":"Hi"}}""", "message.invalid")]
     [InlineData("""{"event_type":"conversation.tool_result","properties":{"content":"x"}}""", "message.invalid")]
     [InlineData("""{"event_type":"system.playback","properties":{"media_time":-1}}""", "message.invalid")]
     [InlineData("""{"event_type":"conversation.fly"}""", "message.unknown")]
@@ -124,6 +131,34 @@ public sealed class InCallMessagesTests
         var invalid = Assert.IsType<InCallCommand.Invalid>(Parse(json));
         Assert.Equal(code, invalid.Code);
         Assert.False(string.IsNullOrWhiteSpace(invalid.Message));
+    }
+
+    [Fact]
+    public void An_audio_echo_decodes_its_base64_pcm_with_the_cvi_defaults_and_flags()
+    {
+        short[] samples = [0, 1, -1, short.MaxValue, short.MinValue, 1234];
+        var audio = Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()));
+        Assert.Equal(new InCallCommand.EchoAudio(samples, 24_000, true, "inf-9"),
+            Parse($$$"""{"event_type":"conversation.echo","properties":{"modality":"audio","audio":"{{{audio}}}","sample_rate":24000,"inference_id":"inf-9","done":"true"}}"""));
+        // Without sample_rate the CVI default (16 kHz); without done the utterance stays open; text beside audio is ignored.
+        Assert.Equal(new InCallCommand.EchoAudio(samples, InCallMessages.DefaultEchoSampleRate, false, null),
+            Parse($$$"""{"event_type":"conversation.echo","properties":{"audio":"{{{audio}}}","text":"ignored"}}"""));
+        // 'done' alone (no audio left) ends the utterance.
+        Assert.Equal(new InCallCommand.EchoAudio([], 16_000, true, "inf-9"),
+            Parse("""{"event_type":"conversation.echo","properties":{"modality":"audio","audio":"","done":true,"inference_id":"inf-9"}}"""));
+        // modality text wins over audio.
+        Assert.Equal(new InCallCommand.Echo("Hi"), Parse($$$"""{"event_type":"conversation.echo","properties":{"modality":"text","text":"Hi","audio":"{{{audio}}}"}}"""));
+    }
+
+    [Fact]
+    public void An_audio_echo_over_the_per_message_limit_is_refused_with_the_way_out()
+    {
+        var audio = Convert.ToBase64String(new byte[InCallMessages.MaxEchoAudioBytes + 2]);
+        var invalid = Assert.IsType<InCallCommand.Invalid>(Parse($$$"""{"event_type":"conversation.echo","properties":{"audio":"{{{audio}}}"}}"""));
+        Assert.Equal("message.too_large", invalid.Code);
+        Assert.Contains("inference_id", invalid.Message, StringComparison.Ordinal);
+        var fits = Convert.ToBase64String(new byte[InCallMessages.MaxEchoAudioBytes]);
+        Assert.Equal(InCallMessages.MaxEchoAudioBytes / 2, Assert.IsType<InCallCommand.EchoAudio>(Parse($$$"""{"event_type":"conversation.echo","properties":{"audio":"{{{fits}}}"}}""")).Pcm.Length);
     }
 
     [Fact]
