@@ -58,6 +58,9 @@ public sealed class EchoCanceller
     /// <summary>The echo delay in use (null until known).</summary>
     public TimeSpan? Delay => _delay is { } d ? MediaTime.FromSamples(d, Rate) : null;
 
+    /// <summary>The delay the page's playback reports suggest (null without reports).</summary>
+    public TimeSpan? DelayHint => _hint is { } h ? MediaTime.FromSamples(h, Rate) : null;
+
     /// <summary>Energy removed over the last processed chunk with reference activity, in dB (diagnostics).</summary>
     public double LastAttenuationDb { get; private set; }
 

@@ -87,6 +87,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// <summary>A playback report older than this (media time) no longer tells where the page is.</summary>
     private static readonly TimeSpan PlaybackReportLifetime = TimeSpan.FromSeconds(2);
 
+    /// <summary>The delay at which the replica's own voice comes back in the microphone, once the echo canceller found it (diagnostics).</summary>
+    public TimeSpan? EchoDelay => _echo?.Delay;
+
+    /// <summary>The echo canceller's state for diagnostics: the delay in use, the one the page's reports suggest, the last attenuation.</summary>
+    public string EchoState => _echo is null ? "off" : $"delay {_echo.Delay?.TotalMilliseconds:F1} ms, hint {_echo.DelayHint?.TotalMilliseconds:F1} ms, attenuation {_echo.LastAttenuationDb:F1} dB";
+
     /// <summary>The app's audio echo still taking pieces (null when none is open).</summary>
     private ReplicaTurn? _audioEcho;
 

@@ -18,7 +18,7 @@ public sealed class LiveCallTests(LiveCallFixture fx)
     private static Task ExpectStateAsync(IPage page, string state) =>
         Expect(page.Locator("body")).ToHaveAttributeAsync("data-state", state, new() { Timeout = (float)Deadline.TotalMilliseconds });
 
-    private async Task<(JsonObject Created, IBrowserContext Context, IPage Page)> JoinAsync(HttpClient http, string persona)
+    private async Task<(JsonObject Created, IBrowserContext Context, IPage Page)> JoinAsync(HttpClient http, string persona, string? initScript = null)
     {
         var created = await BrowserFixture.Ok(await http.PostAsync("/v2/conversations", JsonContent(new JsonObject
         {
@@ -33,6 +33,10 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         var local = created["conversation_id"]!.GetValue<string>();
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(fx.Workers.Any(w => w.Sessions.Any(s => s.Conversation.Local == local))), Deadline, "the session running on a worker");
         var context = await fx.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 900, Height = 640 } });
+        if (initScript is not null)
+        {
+            await context.AddInitScriptAsync(initScript);
+        }
         var page = await context.NewPageAsync();
         await page.GotoAsync(url.ToString());
         await ExpectStateAsync(page, "prejoin");
@@ -124,6 +128,101 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         Assert.Contains(LiveCallFixture.Greeting, history);
         Assert.Contains(LiveCallFixture.Answer, history);
         Assert.Contains(history, h => h.Length > 0 && !h.Contains("help you", StringComparison.Ordinal) && h != LiveCallFixture.Answer); // the user's turn
+    }
+
+    /// <summary>
+    /// A loudspeaker next to the microphone, inside the page: whatever the page plays (its playback worklet into the
+    /// speakers) comes back 30 ms later at half amplitude, mixed into the microphone stream the page captures — after
+    /// the browser's own echo canceller, which never sees Web Audio output. window.__echoPeak is the loudest 50 ms RMS
+    /// of that echo (so the test knows it was there).
+    /// </summary>
+    private const string SpeakerIntoMicrophone = """
+        (() => {
+          const connect = AudioNode.prototype.connect;
+          const buses = new WeakMap();
+          const bus = (ctx) => {
+            let b = buses.get(ctx);
+            if (b) return b;
+            const mix = ctx.createGain();
+            const delay = ctx.createDelay(1);
+            delay.delayTime.value = 0.03;
+            const gain = ctx.createGain();
+            gain.gain.value = 0.5;
+            const analyser = ctx.createAnalyser();
+            analyser.fftSize = 2048;
+            connect.call(delay, gain);
+            connect.call(gain, mix);
+            connect.call(gain, analyser);
+            const samples = new Float32Array(analyser.fftSize);
+            window.__echoPeak = 0;
+            setInterval(() => {
+              analyser.getFloatTimeDomainData(samples);
+              let sum = 0;
+              for (const v of samples) sum += v * v;
+              const rms = Math.sqrt(sum / samples.length);
+              if (Number.isFinite(rms)) window.__echoPeak = Math.max(window.__echoPeak, rms);
+            }, 50);
+            b = { mix, delay };
+            buses.set(ctx, b);
+            return b;
+          };
+          AudioNode.prototype.connect = function (target, ...rest) {
+            if (target instanceof AudioDestinationNode && this instanceof AudioWorkletNode) connect.call(this, bus(this.context).delay);
+            return connect.call(this, target, ...rest);
+          };
+          const source = AudioContext.prototype.createMediaStreamSource;
+          AudioContext.prototype.createMediaStreamSource = function (stream) {
+            const b = bus(this);
+            connect.call(source.call(this, stream), b.mix);
+            return b.mix;
+          };
+        })();
+        """;
+
+    [Fact(Skip = "Known failing (issue 4, echo-aware barge-in in the browser): through the page the canceller locks on "
+        + "(delay 97 ms, reports suggest 88 ms) but removes only ~6 dB, so the replica's long answer is heard as the user and "
+        + "answered again. The engine-level EchoBargeInTests pass; the page path (48 kHz capture resampled, jittered "
+        + "microphone timeline) is what remains.")]
+    public async Task The_replicas_own_voice_coming_back_through_the_microphone_does_not_interrupt_it()
+    {
+        var (http, persona) = await fx.TenantAsync();
+        using var _ = http;
+        var (created, context, page) = await JoinAsync(http, persona, SpeakerIntoMicrophone);
+        await using var __ = context;
+        var id = created["conversation_id"]!.GetValue<string>();
+        await ExpectStateAsync(page, "live");
+
+        // The greeting, the user's sentence and the answer, all with the replica's voice leaking into the microphone.
+        await Expect(page.Locator(".caption.from-replica").Last).ToContainTextAsync("Which day suits you?", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        // Then a long answer over a silent microphone: only its own echo comes back.
+        var session = fx.Workers.SelectMany(w => w.Sessions).Single(s => s.Conversation.Local == id);
+        const string Long = "Let me tell you how our clinic works. We open at eight in the morning and close at six in the evening. "
+            + "You can book an appointment by phone, online, or at the front desk, and we will send you a reminder the day before.";
+        await session.Session.SayAsync(Long);
+        try
+        {
+            await Expect(page.Locator(".caption.from-replica").Last).ToContainTextAsync("reminder the day before", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        }
+        catch (Exception e)
+        {
+            var so_far = await BrowserFixture.Ok(await http.GetAsync($"/v2/conversations/{id}?verbose=true"));
+            throw new Xunit.Sdk.XunitException($"{e.Message}\necho peak {await page.EvaluateAsync<double>("() => window.__echoPeak")}, {session.Session.EchoState}\nevents: {so_far["events"]}");
+        }
+        var echoPeak = await page.EvaluateAsync<double>("() => window.__echoPeak");
+        var events = await BrowserFixture.Ok(await http.GetAsync($"/v2/conversations/{id}?verbose=true"));
+        var types = events["events"]!.AsArray().Select(e => e!["event_type"]!.GetValue<string>()).ToList();
+        var utterances = events["events"]!.AsArray().Where(e => e!["event_type"]!.GetValue<string>() == "conversation.utterance")
+            .Select(e => (Role: e!["properties"]!["role"]!.GetValue<string>(), Text: e["properties"]!["speech"]!.GetValue<string>())).ToList();
+        var detail = $"echo peak {echoPeak:F3}, echo delay {session.Session.EchoDelay?.TotalMilliseconds:F0} ms; events: {string.Join(", ", types)}; utterances: {string.Join(" | ", utterances)}";
+
+        Assert.True(echoPeak > 0.02, $"the echo never reached the microphone: {detail}"); // the test's power: it was loud
+        Assert.NotNull(session.Session.EchoDelay);
+        Assert.DoesNotContain("conversation.replica_interrupted", types);
+        Assert.Equal(1, types.Count(t => t == "conversation.user.started_speaking")); // the person's one sentence, not the echo
+        Assert.Equal([LiveCallFixture.Greeting, LiveCallFixture.Answer, Long], utterances.Where(u => u.Role == "replica").Select(u => u.Text));
+        Assert.Single(utterances, u => u.Role == "user");
+        await BrowserFixture.Ok(await http.PostAsync($"/v2/conversations/{id}/end", null));
     }
 
     /// <summary>A digest of the face region of the canvas.</summary>
