@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Contracts;
+using Platform.Render.Audio;
 using Platform.Render.Sessions;
 
 namespace Platform.Render.Worker.Media;
@@ -15,13 +16,7 @@ public abstract record InCallCommand
     public sealed record Echo(string Text) : InCallCommand;
 
     /// <summary><c>conversation.echo</c> with base64 <c>audio</c>: 16-bit mono PCM; <see cref="Done"/> ends the utterance.</summary>
-    public sealed record EchoAudio(short[] Pcm, int SampleRate, bool Done, string? InferenceId) : InCallCommand
-    {
-        public bool Equals(EchoAudio? other) => other is not null && Pcm.AsSpan().SequenceEqual(other.Pcm)
-            && SampleRate == other.SampleRate && Done == other.Done && InferenceId == other.InferenceId;
-
-        public override int GetHashCode() => HashCode.Combine(Pcm.Length, SampleRate, Done, InferenceId);
-    }
+    public sealed record EchoAudio(short[] Pcm, int SampleRate, bool Done, string? InferenceId) : InCallCommand;
     public sealed record Respond(string Text) : InCallCommand;
     public sealed record Interrupt : InCallCommand;
     public sealed record Context(string Text, bool Append) : InCallCommand;
@@ -101,17 +96,17 @@ public static class InCallMessages
         {
             return new InCallCommand.Invalid("message.invalid", "'conversation.echo' with audio needs 'properties.audio': base64 of 16-bit little-endian mono PCM.");
         }
-        if (props["done"] is { } doneNode && !TryFlag(doneNode, out _))
+        var done = false;
+        if (props["done"] is { } doneNode && !TryFlag(doneNode, out done))
         {
             return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.done' must be true or false.");
         }
-        var done = props["done"] is { } d && TryFlag(d, out var flag) && flag;
         int rate = DefaultEchoSampleRate;
         if (props["sample_rate"] is not null)
         {
-            if (Num(props, "sample_rate") is not { } r || r != Math.Floor(r) || r is < 8_000 or > 48_000)
+            if (Num(props, "sample_rate") is not { } r || r != Math.Floor(r) || r < ConversationSession.MinEchoSampleRate || r > ConversationSession.MaxEchoSampleRate)
             {
-                return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.sample_rate' must be a whole number of Hz from 8000 to 48000.");
+                return new InCallCommand.Invalid("message.invalid", $"'conversation.echo' 'properties.sample_rate' must be a whole number of Hz from {ConversationSession.MinEchoSampleRate} to {ConversationSession.MaxEchoSampleRate}.");
             }
             rate = (int)r;
         }
@@ -137,13 +132,8 @@ public static class InCallMessages
         {
             return new InCallCommand.Invalid("message.invalid", "'conversation.echo' 'properties.audio' is empty; send audio, or 'done': true to end the utterance.");
         }
-        var pcm = new short[length / 2];
-        for (var i = 0; i < pcm.Length; i++)
-        {
-            pcm[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(i * 2));
-        }
         var inference = Str(props, "inference_id");
-        return new InCallCommand.EchoAudio(pcm, rate, done, string.IsNullOrWhiteSpace(inference) ? null : inference);
+        return new InCallCommand.EchoAudio(Wav.DecodePcm16(bytes.AsSpan(0, length)), rate, done, string.IsNullOrWhiteSpace(inference) ? null : inference);
     }
 
     /// <summary>A flag as JSON true/false or the strings "true"/"false" (the CVI examples use both).</summary>

@@ -5,6 +5,18 @@ namespace Platform.Render.Audio;
 /// <summary>Minimal RIFF/WAVE (PCM 16-bit) reading and writing for test audio and HTTP speech endpoints.</summary>
 public static class Wav
 {
+    /// <summary>16-bit little-endian PCM bytes (an even count) as samples, on any host byte order.</summary>
+    public static short[] DecodePcm16(ReadOnlySpan<byte> bytes)
+    {
+        var samples = new short[bytes.Length / 2];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]);
+        }
+
+        return samples;
+    }
+
     public static byte[] Encode(ReadOnlySpan<short> samples, AudioFormat format)
     {
         var dataBytes = samples.Length * 2;
@@ -68,9 +80,7 @@ public static class Wav
                     error = "WAV data before fmt chunk";
                     return false;
                 }
-                var n = available / 2;
-                samples = new short[n];
-                for (var i = 0; i < n; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(body + 2 * i)..]);
+                samples = DecodePcm16(bytes.Slice(body, available & ~1));
                 return true;
             }
             pos = body + available + (available & 1);

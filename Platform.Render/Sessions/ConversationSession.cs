@@ -37,6 +37,9 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// <summary>An app's audio echo starts playing once this much has arrived (or all of it).</summary>
     private static readonly TimeSpan EchoAudioPrebuffer = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The sample rates an app's audio echo may have.</summary>
+    public const int MinEchoSampleRate = 8_000, MaxEchoSampleRate = 48_000;
+
     /// <summary>An app's audio echo without 'done' ends this long (media time) after its audio ran out.</summary>
     private static readonly TimeSpan EchoAudioIdle = TimeSpan.FromSeconds(2);
 
@@ -83,6 +86,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private readonly Resampler _referenceResampler = new(AudioFormat.Output48k.SampleRate, 16_000);
     private readonly short[] _reference16k = new short[400];
     private (TimeSpan Position, TimeSpan At)? _playback; // the page's latest playback report and the clock then
+    private volatile bool _answerInFlight;
+    private volatile bool _answerStarved;
 
     /// <summary>A playback report older than this (media time) no longer tells where the page is.</summary>
     private static readonly TimeSpan PlaybackReportLifetime = TimeSpan.FromSeconds(2);
@@ -160,6 +165,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>Media time the session has reached (client audio consumed).</summary>
     public TimeSpan Clock => _clock;
+
+    /// <summary>
+    /// The replica holds the floor with an answer whose LLM or TTS is still working (real time), as of the last
+    /// audio frame. With <see cref="AnswerStarved"/>, for diagnostics and for drivers that feed media faster than
+    /// real time (tests, the bench), which must not outrun work the live clock would wait for.
+    /// </summary>
+    public bool AnswerInFlight => _answerInFlight;
+
+    /// <summary>An answer in flight has nothing ready to play: the replica is silent, waiting for its next clause.</summary>
+    public bool AnswerStarved => _answerStarved;
 
     /// <summary>Per-turn latencies so far, in media time from the true end of user speech.</summary>
     public IReadOnlyList<TurnMetrics> Metrics
@@ -244,8 +259,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// </summary>
     public ValueTask EchoAudioAsync(ReadOnlyMemory<short> pcm, int sampleRate, bool done, string? inferenceId = null, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 8_000);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleRate, 48_000);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, MinEchoSampleRate);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleRate, MaxEchoSampleRate);
         return EnqueueAsync(new EchoAudioInputItem(pcm.ToArray(), sampleRate, done, string.IsNullOrWhiteSpace(inferenceId) ? null : inferenceId), cancellationToken);
     }
 
@@ -705,12 +720,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     private void CloseFeed(ReplicaTurn turn)
     {
-        turn.WorkerDone = true;
-        if (turn.Cancelled)
-        {
-            turn.Settle(turn.Fate?.Spoken, turn.Fate?.Discard ?? true);
-        }
-
+        turn.MarkWorkerDone();
         if (ReferenceEquals(_audioEcho, turn))
         {
             _audioEcho = null;
@@ -937,12 +947,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
                 break;
             case WorkerDone:
-                turn.WorkerDone = true;
-                if (turn.Cancelled)
-                {
-                    turn.Settle(turn.Fate?.Spoken, turn.Fate?.Discard ?? true);
-                }
-
+                turn.MarkWorkerDone();
                 break;
         }
     }
@@ -1156,6 +1161,10 @@ public sealed partial class ConversationSession : IAsyncDisposable
             var n = _referenceResampler.Process(span, _reference16k);
             _echo.AddReference(frameStart, _reference16k.AsSpan(0, n));
         }
+
+        var head = _speaking ?? (_pending.Count > 0 ? _pending[0] : null);
+        _answerInFlight = head is { WorkerDone: false, Cancelled: false, FedAudio: null };
+        _answerStarved = _answerInFlight && _current is null && !_paused && head!.Ready.Count == 0;
 
         var frame = PcmFrame.Rent(span, AudioFormat.Output48k, frameStart);
         await WriteAsync(new AudioOutputItem(frame)).ConfigureAwait(false);

@@ -151,6 +151,16 @@ internal sealed class ReplicaTurn(string inferenceId, int turnIdx, string input,
         }
     }
 
+    /// <summary>Nothing more will be queued for this turn (its runner finished, or the app's audio ended); a cancelled one is settled.</summary>
+    public void MarkWorkerDone()
+    {
+        WorkerDone = true;
+        if (Cancelled)
+        {
+            Settle(Fate?.Spoken, Fate?.Discard ?? true);
+        }
+    }
+
     public void Settle(string? spoken, bool discard)
     {
         Fate ??= new TurnFate(spoken, discard);

@@ -206,14 +206,50 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
 
     public CollectingSink Sink => sink;
 
+    /// <summary>Real time the driver waits, per silence of the replica, for an answer's next clause before going on without it.</summary>
+    public static readonly TimeSpan StarvedWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>How far (media time) the driver runs ahead of the session's loop.</summary>
+    public static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(100);
+
+    private TimeSpan _starvedWaited;
+
     public async Task PushAsync(short[] audio)
     {
         for (var i = 0; i < audio.Length; i += Chunk)
         {
             var n = Math.Min(Chunk, audio.Length - i);
-            await session.PushAudioAsync(audio.AsMemory(i, n));
-            PushedSamples += n;
+            await PushChunkAsync(audio.AsMemory(i, n));
         }
+    }
+
+    /// <summary>
+    /// Pushes one chunk, but does not outrun the answer's LLM and TTS (real time) as the live clock never would:
+    /// it stays within <see cref="Lead"/> of the loop (so the floor decision meets the answer's work at once, not
+    /// behind a queue of audio), and while the replica waits for its next clause it waits too (at most
+    /// <see cref="StarvedWait"/> per wait, so stalls and timeouts still play out).
+    /// </summary>
+    private async Task PushChunkAsync(ReadOnlyMemory<short> chunk)
+    {
+        await CatchUpAsync(Lead);
+        if (session.AnswerInFlight)
+        {
+            var waitedFrom = DateTime.UtcNow;
+            while (session.AnswerStarved && _starvedWaited < StarvedWait)
+            {
+                await Task.Delay(2);
+                _starvedWaited += DateTime.UtcNow - waitedFrom;
+                waitedFrom = DateTime.UtcNow;
+            }
+        }
+
+        if (!session.AnswerStarved)
+        {
+            _starvedWaited = TimeSpan.Zero;
+        }
+
+        await session.PushAudioAsync(chunk);
+        PushedSamples += chunk.Length;
     }
 
     /// <summary>Pushes silence until <paramref name="done"/> holds, at most <paramref name="maxMedia"/> of it.</summary>
@@ -233,18 +269,18 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
             }
 
             Assert.True(DateTime.UtcNow < deadline, $"{what}: no progress within {Deadline} of real time (clock {session.Clock}); events: {Describe(sink.Events)}");
-            await session.PushAudioAsync(chunk);
-            PushedSamples += Chunk;
+            await PushChunkAsync(chunk);
         }
     }
 
-    /// <summary>Waits (real time, bounded) until the session's loop has processed what was pushed.</summary>
-    public async Task CatchUpAsync()
+    /// <summary>Waits (real time, bounded) until the session's loop has processed what was pushed, all but <paramref name="slack"/> (40 ms unless given).</summary>
+    public async Task CatchUpAsync(TimeSpan? slack = null)
     {
+        var behind = slack ?? TimeSpan.FromMilliseconds(40);
         var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (session.Clock < Pushed - TimeSpan.FromMilliseconds(40) && DateTime.UtcNow < waitUntil)
+        while (session.Clock < Pushed - behind && DateTime.UtcNow < waitUntil)
         {
-            await Task.Delay(10);
+            await Task.Delay(1);
         }
     }
 

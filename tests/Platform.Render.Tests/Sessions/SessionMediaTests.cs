@@ -120,15 +120,22 @@ public sealed class SessionMediaTests(SessionFixture fixture, ITestOutputHelper 
         Assert.Equal(250, sink.Audio.Count);
     }
 
-    [Fact]
-    public async Task Lip_sync_measured_from_rendered_pixels_follows_the_flite_audio_envelope()
+    /// <summary>An echo-mode session at 320×180 whose sink counts the mouth's dark pixels in every frame.</summary>
+    private async Task<(CollectingSink Sink, ConversationSession Session, SessionDriver Driver)> StartMouthMeasuredEchoAsync()
     {
         var sink = new CollectingSink();
         var options = new SessionOptions { Mode = SessionMode.Echo, Width = 320, Height = 180, DropVideoWhenSinkIsSlow = false };
-        await using var session = new ConversationSession(fixture.Resources, options, sink);
+        var session = new ConversationSession(fixture.Resources, options, sink);
         await session.StartAsync();
         SessionDriver.MeasureMouth(session, sink, fixture.Face);
-        var driver = new SessionDriver(session, sink);
+        return (sink, session, new SessionDriver(session, sink));
+    }
+
+    [Fact]
+    public async Task Lip_sync_measured_from_rendered_pixels_follows_the_flite_audio_envelope()
+    {
+        var (sink, session, driver) = await StartMouthMeasuredEchoAsync();
+        await using var _ = session;
         await driver.SilenceAsync(TimeSpan.FromMilliseconds(300));
         await session.SayAsync("Hello Bob. Are you OK? My mama made a banana pie. Go away, Papa.");
         await driver.SilenceUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(20), "the echo");
@@ -146,12 +153,8 @@ public sealed class SessionMediaTests(SessionFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task An_apps_audio_echo_streamed_in_pieces_plays_back_to_back_with_the_mouth_following_it()
     {
-        var sink = new CollectingSink();
-        var options = new SessionOptions { Mode = SessionMode.Echo, Width = 320, Height = 180, DropVideoWhenSinkIsSlow = false };
-        await using var session = new ConversationSession(fixture.Resources, options, sink);
-        await session.StartAsync();
-        SessionDriver.MeasureMouth(session, sink, fixture.Face);
-        var driver = new SessionDriver(session, sink);
+        var (sink, session, driver) = await StartMouthMeasuredEchoAsync();
+        await using var _ = session;
         var speech = fixture.Synthesizer.Synthesize("Hello Bob. Are you OK? My mama made a banana pie. Go away, Papa.");
         await driver.SilenceAsync(TimeSpan.FromMilliseconds(300));
 

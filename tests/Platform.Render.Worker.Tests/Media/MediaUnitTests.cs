@@ -138,16 +138,23 @@ public sealed class InCallMessagesTests
     {
         short[] samples = [0, 1, -1, short.MaxValue, short.MinValue, 1234];
         var audio = Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()));
-        Assert.Equal(new InCallCommand.EchoAudio(samples, 24_000, true, "inf-9"),
+        AssertEchoAudio(samples, 24_000, true, "inf-9",
             Parse($$$"""{"event_type":"conversation.echo","properties":{"modality":"audio","audio":"{{{audio}}}","sample_rate":24000,"inference_id":"inf-9","done":"true"}}"""));
         // Without sample_rate the CVI default (16 kHz); without done the utterance stays open; text beside audio is ignored.
-        Assert.Equal(new InCallCommand.EchoAudio(samples, InCallMessages.DefaultEchoSampleRate, false, null),
+        AssertEchoAudio(samples, InCallMessages.DefaultEchoSampleRate, false, null,
             Parse($$$"""{"event_type":"conversation.echo","properties":{"audio":"{{{audio}}}","text":"ignored"}}"""));
         // 'done' alone (no audio left) ends the utterance.
-        Assert.Equal(new InCallCommand.EchoAudio([], 16_000, true, "inf-9"),
+        AssertEchoAudio([], 16_000, true, "inf-9",
             Parse("""{"event_type":"conversation.echo","properties":{"modality":"audio","audio":"","done":true,"inference_id":"inf-9"}}"""));
         // modality text wins over audio.
         Assert.Equal(new InCallCommand.Echo("Hi"), Parse($$$"""{"event_type":"conversation.echo","properties":{"modality":"text","text":"Hi","audio":"{{{audio}}}"}}"""));
+    }
+
+    private static void AssertEchoAudio(short[] pcm, int sampleRate, bool done, string? inferenceId, InCallCommand parsed)
+    {
+        var echo = Assert.IsType<InCallCommand.EchoAudio>(parsed);
+        Assert.Equal(pcm, echo.Pcm);
+        Assert.Equal((sampleRate, done, inferenceId), (echo.SampleRate, echo.Done, echo.InferenceId));
     }
 
     [Fact]
