@@ -14,6 +14,7 @@ public static class ProblemResults
         ProblemKind.Conflict => StatusCodes.Status409Conflict,
         ProblemKind.LimitExceeded => StatusCodes.Status429TooManyRequests,
         ProblemKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ProblemKind.Forbidden => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status400BadRequest,
     };
 

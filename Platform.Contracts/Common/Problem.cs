@@ -15,6 +15,8 @@ public enum ProblemKind
     LimitExceeded = 4,
     /// <summary>No capacity right now; retry later (503).</summary>
     Unavailable = 5,
+    /// <summary>The caller lacks the credential the resource needs, e.g. a conversation's meeting token (403).</summary>
+    Forbidden = 6,
 }
 
 /// <summary>One offending field: a JSON path such as <c>layers.llm.model</c> or <c>/layers/tts</c>, and why.</summary>

@@ -16,6 +16,8 @@ namespace Platform.Contracts;
 /// <param name="ReplicaName">The replica's name (who the user talks to).</param>
 /// <param name="RequireAuth">The conversation needs its meeting token.</param>
 /// <param name="ConversationName">The conversation's name, when the developer gave one.</param>
+/// <param name="LiveKitUrl">The LiveKit server the call's media goes through (the page joins with livekit-client and
+/// asks <see cref="IConversationGrain.OpenPageLiveKitAsync"/> for its token); null: the embedded transport.</param>
 [GenerateSerializer, Immutable]
 public sealed record ConversationPage(
     [property: Id(0)] ConversationId Id,
@@ -28,4 +30,5 @@ public sealed record ConversationPage(
     [property: Id(7)] string BrandName,
     [property: Id(8)] string ReplicaName,
     [property: Id(9)] bool RequireAuth,
-    [property: Id(10)] string? ConversationName);
+    [property: Id(10)] string? ConversationName,
+    [property: Id(11)] string? LiveKitUrl = null);

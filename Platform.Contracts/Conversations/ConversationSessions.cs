@@ -12,6 +12,8 @@ namespace Platform.Contracts;
 /// <param name="History">The transcript so far: a resumed session continues it (the LLM's next request contains it).</param>
 /// <param name="NextSeq">The first <c>seq</c> the session may use, so events stay monotonic across workers.</param>
 /// <param name="NextTurnIdx">The first turn index the session may use.</param>
+/// <param name="LiveKitRoom">The LiveKit room the media goes through (the worker asks
+/// <see cref="IConversationGrain.GetRenderWorkerJoinAsync"/> for its token); null: the embedded transport.</param>
 [GenerateSerializer, Immutable]
 public sealed record SessionSpec(
     [property: Id(0)] ConversationId Conversation,
@@ -21,8 +23,12 @@ public sealed record SessionSpec(
     [property: Id(4)] ReplicaLook? Look,
     [property: Id(5)] IReadOnlyList<TranscriptLine> History,
     [property: Id(6)] long NextSeq,
-    [property: Id(7)] int NextTurnIdx)
+    [property: Id(7)] int NextTurnIdx,
+    [property: Id(8)] string? LiveKitRoom = null)
 {
+    /// <summary>The session's media goes through LiveKit instead of the embedded transport.</summary>
+    public bool OnLiveKit => LiveKitRoom is not null;
+
     /// <summary>True when the session already ran somewhere (a worker failover or move): no second greeting.</summary>
     public bool Resumed => NextSeq > 0 || History.Count > 0;
 

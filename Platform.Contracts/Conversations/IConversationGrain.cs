@@ -127,6 +127,18 @@ public interface IConversationGrain : IGrainWithStringKey
     /// answers a page with <see cref="ConversationPage.Authorized"/> false. Changes nothing.
     /// </summary>
     Task<Result<ConversationPage>> OpenPageAsync(string urlToken, string? meetingToken);
+
+    /// <summary>
+    /// The end user's LiveKit join for the page at <c>conversation_url</c> (same link and meeting-token checks as
+    /// <see cref="OpenPageAsync"/>; a bad link is NotFound), while the conversation is active and on LiveKit (Conflict otherwise).
+    /// </summary>
+    Task<Result<LiveKitJoin>> OpenPageLiveKitAsync(string urlToken, string? meetingToken);
+
+    /// <summary>
+    /// A render worker's LiveKit join (identity <c>worker-{workerId}</c>, kind agent, valid at most until the call's
+    /// maximum duration) while the conversation is active and on LiveKit (Conflict otherwise).
+    /// </summary>
+    Task<Result<LiveKitJoin>> GetRenderWorkerJoinAsync(string workerId);
 }
 
 /// <summary>Runs <c>POST /v2/conversations</c> with an <c>Idempotency-Key</c>. Key: <c>{tenant}/{sha256(key)}</c>.</summary>

@@ -69,11 +69,51 @@ internal sealed partial class ConversationGrain
         {
             return info;
         }
-        var deadline = S.CreatedAt.AddSeconds(S.Limits.MaxCallDuration);
-        return Rooms.UserToken(Id, room, "Participant", deadline) is { } t
+        return Rooms.UserToken(Id, room, "Participant", CallDeadline) is { } t
             ? info with { LiveKitToken = t.Token, LiveKitTokenExpiresAt = t.ExpiresAt }
             : info;
     }
+
+    public async Task<Result<LiveKitJoin>> GetRenderWorkerJoinAsync(string workerId)
+    {
+        if (Refuse(workerId) is { } problem)
+        {
+            return problem;
+        }
+        if (NotOnLiveKit() is { } off)
+        {
+            return off;
+        }
+        var name = S.Replica is { } r ? (await GrainFactory.GetGrain<IReplicaGrain>(r.ToGrainKey()).GetAsync())?.Name : null;
+        return Rooms.RenderWorkerToken(Id, S.LiveKitRoom!, workerId, name ?? "Replica", CallDeadline) is { } t
+            ? Result<LiveKitJoin>.Ok(new LiveKitJoin(Rooms.PublicUrl, S.LiveKitRoom!, LiveKitRooms.RenderWorkerIdentityPrefix + workerId, t.Token, t.ExpiresAt))
+            : CallOver();
+    }
+
+    /// <summary>The end user's join for the page (its link already checked), or why there is none.</summary>
+    private Result<LiveKitJoin> PageLiveKitJoin()
+    {
+        if (S.Status != ConversationStatus.Active)
+        {
+            return Problem.Field(ProblemKind.Conflict, "status", $"Conversation '{Id.Local}' has ended ({S.ShutdownReason}).");
+        }
+        if (NotOnLiveKit() is { } off)
+        {
+            return off;
+        }
+        return Rooms.UserToken(Id, S.LiveKitRoom!, "Participant", CallDeadline) is { } t
+            ? Result<LiveKitJoin>.Ok(new LiveKitJoin(Rooms.PublicUrl, S.LiveKitRoom!, LiveKitRooms.EndUserIdentity(Id), t.Token, t.ExpiresAt))
+            : CallOver();
+    }
+
+    private DateTimeOffset CallDeadline => S.CreatedAt.AddSeconds(S.Limits.MaxCallDuration);
+
+    private Problem? NotOnLiveKit() => S.LiveKitRoom is null || !Rooms.Enabled
+        ? Problem.Field(ProblemKind.Conflict, "livekit", $"Conversation '{Id.Local}' does not use LiveKit (its media goes through the embedded transport).")
+        : null;
+
+    private Problem CallOver() =>
+        Problem.Field(ProblemKind.Conflict, "max_call_duration", $"Conversation '{Id.Local}' has reached its maximum duration.");
 
     public async Task<Result<ConversationInfo>> RoomFinishedAsync()
     {

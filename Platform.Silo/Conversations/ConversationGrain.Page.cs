@@ -10,14 +10,7 @@ internal sealed partial class ConversationGrain
 {
     public async Task<Result<ConversationPage>> OpenPageAsync(string urlToken, string? meetingToken)
     {
-        // One answer for "no such conversation" and "wrong token", so a link cannot be used to probe for ids.
-        var notFound = Problem.NotFound("conversation link", Id.Local);
-        if (!Exists)
-        {
-            DeactivateOnIdle();
-            return notFound;
-        }
-        if (!TokenMatches(S.Url, urlToken))
+        if (BadLink(urlToken) is { } notFound)
         {
             return notFound;
         }
@@ -44,7 +37,32 @@ internal sealed partial class ConversationGrain
             brandName,
             replicaName ?? "",
             requireAuth,
-            Json.Str(doc, "conversation_name")));
+            Json.Str(doc, "conversation_name"),
+            S.LiveKitRoom is not null && Rooms.Enabled ? Rooms.PublicUrl : null));
+    }
+
+    public Task<Result<LiveKitJoin>> OpenPageLiveKitAsync(string urlToken, string? meetingToken)
+    {
+        if (BadLink(urlToken) is { } notFound)
+        {
+            return Task.FromResult<Result<LiveKitJoin>>(notFound);
+        }
+        if (S.MeetingTokenHash is { } hash && !MeetingTokenMatches(hash, meetingToken))
+        {
+            return Task.FromResult<Result<LiveKitJoin>>(Problem.Field(ProblemKind.Forbidden, "meeting_token", "This conversation needs its meeting token."));
+        }
+        return Task.FromResult(PageLiveKitJoin());
+    }
+
+    /// <summary>One answer for "no such conversation" and "wrong token", so a link cannot be used to probe for ids.</summary>
+    private Problem? BadLink(string urlToken)
+    {
+        if (!Exists)
+        {
+            DeactivateOnIdle();
+            return Problem.NotFound("conversation link", Id.Local);
+        }
+        return TokenMatches(S.Url, urlToken) ? null : Problem.NotFound("conversation link", Id.Local);
     }
 
     /// <summary>Compares the presented token with the last segment of the stored URL in constant time.</summary>
