@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Platform.LiveKit.Ffi.Media;
 using Platform.LiveKit.Ffi.Proto;
 using Platform.LiveKit.Ffi.Rooms;
@@ -39,6 +40,26 @@ public interface ILiveKitConversationHandler
 
     /// <summary>An interactions-protocol message (JSON) from a participant.</summary>
     ValueTask OnMessageAsync(string participantIdentity, ReadOnlyMemory<byte> json, CancellationToken cancellationToken);
+
+    /// <summary>A participant left the room (its microphone stopped).</summary>
+    ValueTask OnParticipantLeftAsync(string participantIdentity, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// A conversation's way out to its LiveKit room, as the session sees it: raw frames for the replica's tracks (LiveKit
+/// encodes them), interactions-protocol messages in order, and a flush of queued audio on interruption.
+/// </summary>
+public interface ILiveKitRoomLink : IAsyncDisposable
+{
+    ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken);
+
+    ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken);
+
+    /// <summary>Queues one interactions-protocol message (JSON) for every participant; sent in order, reliably, while in a room.</summary>
+    void Post(ReadOnlyMemory<byte> json);
+
+    /// <summary>Drops the replica's audio queued but not yet played (an interruption).</summary>
+    void Flush();
 }
 
 /// <summary>
@@ -47,7 +68,7 @@ public interface ILiveKitConversationHandler
 /// library resumes by itself; when the room is lost for good the link rejoins with a fresh token, backing off), and
 /// leaves cleanly on <see cref="DisposeAsync"/>. While it is not in a room, output frames are dropped (and counted).
 /// </summary>
-public sealed class LiveKitConversationLink : IMediaSink, IAsyncDisposable
+public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
 {
     private readonly FfiClient client;
     private readonly LiveKitLinkOptions options;
@@ -55,7 +76,10 @@ public sealed class LiveKitConversationLink : IMediaSink, IAsyncDisposable
     private readonly TimeProvider time;
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock gate = new();
+    private readonly Channel<ReadOnlyMemory<byte>> outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(
+        new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
     private LiveKitRoom? room;
+    private Task? sending;
     private LiveKitMediaSink? sink;
     private Task? run;
     private long droppedFrames;
@@ -94,6 +118,7 @@ public sealed class LiveKitConversationLink : IMediaSink, IAsyncDisposable
         var link = new LiveKitConversationLink(client, options, handler, time ?? TimeProvider.System);
         var first = await link.JoinAsync(cancellationToken).ConfigureAwait(false);
         link.run = Task.Run(() => link.RunAsync(first, link.stopping.Token));
+        link.sending = Task.Run(() => link.SendLoopAsync(link.stopping.Token));
         return link;
     }
 
@@ -172,8 +197,9 @@ public sealed class LiveKitConversationLink : IMediaSink, IAsyncDisposable
                     case ParticipantJoined joined:
                         OpenMicrophone(current, joined.Participant, microphones, cancellationToken);
                         break;
-                    case ParticipantLeft left when microphones.Remove(left.Identity, out var mic):
-                        mic.Stream.Dispose();
+                    case ParticipantLeft left:
+                        if (microphones.Remove(left.Identity, out var mic)) mic.Stream.Dispose();
+                        await handler.OnParticipantLeftAsync(left.Identity, cancellationToken).ConfigureAwait(false);
                         break;
                     case DataReceived { Topic: LiveKitMediaSink.InteractionsTopic } data:
                         await handler.OnMessageAsync(data.ParticipantIdentity, data.Data, cancellationToken).ConfigureAwait(false);
@@ -268,12 +294,51 @@ public sealed class LiveKitConversationLink : IMediaSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Leaves the room (tracks unpublished, every handle dropped) and stops rejoining.</summary>
+    /// <summary>Messages posted while between rooms or over the queue's 1,024 are dropped (the conversation keeps its events).</summary>
+    public void Post(ReadOnlyMemory<byte> json) => outbox.Writer.TryWrite(json);
+
+    public void Flush() => Current?.Flush();
+
+    /// <summary>Sends posted messages one at a time, so they arrive in the order they were posted.</summary>
+    private async Task SendLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var json in outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                LiveKitRoom? current;
+                lock (gate) current = room;
+                if (current is null)
+                {
+                    continue;
+                }
+                try
+                {
+                    await current.PublishDataAsync(json, LiveKitMediaSink.InteractionsTopic, reliable: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (FfiException)
+                {
+                    // the room went away under the send: as if posted between rooms
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Sends what was posted (for at most two seconds), leaves the room (tracks unpublished, every handle dropped) and stops rejoining.</summary>
     public async ValueTask DisposeAsync()
     {
+        outbox.Writer.TryComplete();
+        if (sending is not null)
+        {
+            await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false); // a guard, not a clock
+        }
         await stopping.CancelAsync().ConfigureAwait(false);
         await DetachAsync().ConfigureAwait(false);
         if (run is not null) await run.ConfigureAwait(false);
+        if (sending is not null) await sending.ConfigureAwait(false);
         stopping.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Platform.Contracts;
+using Platform.LiveKit.Ffi.Conversations;
 using Platform.Render.Audio;
 using Platform.Render.Face;
 using Platform.Render.Sessions;
@@ -13,9 +14,12 @@ namespace Platform.Render.Worker.Media;
 /// (the page's microphone through a <see cref="MicrophoneBuffer"/>, silence when nobody speaks), its output fanned out
 /// to the connected pages (VP8 video, PCM audio, CVI app messages), and its in-call events recorded by the
 /// conversation grain in order (transcript, per-turn latency). A resumed session (after a worker failover) starts
-/// from the recorded history and continues <c>seq</c> and turn numbers.
+/// from the recorded history and continues <c>seq</c> and turn numbers. On LiveKit (<see cref="SessionSpec.OnLiveKit"/>)
+/// the media goes through the room instead (<see cref="AttachRoom"/>): the participant's microphone and messages come
+/// in through <see cref="ILiveKitConversationHandler"/>, raw frames and the same app messages go out; presence then
+/// comes from LiveKit's webhooks.
 /// </summary>
-public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
+public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandler, IAsyncDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
@@ -38,9 +42,11 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
     private Task _pacer = Task.CompletedTask;
     private Task _recorder = Task.CompletedTask;
     private ClientConnection? _speaker; // whose microphone feeds the session
+    private ILiveKitRoomLink? _room; // on LiveKit: the room, while joined
+    private string? _roomSpeaker; // on LiveKit: the participant whose microphone feeds the session
     private long _nextSeq;
     private volatile bool _keyframeWanted = true;
-    private bool _greeted;
+    private int _greeted;
     private int _ended;
     private readonly (PacedSender Sender, OutputPacer Pacer)? _pacing; // null: media leaves as soon as it is made
 
@@ -55,7 +61,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger<LiveSession>();
         _nextSeq = spec.NextSeq;
-        _greeted = spec.Resumed;
+        _greeted = spec.Resumed ? 1 : 0;
         _startedAt = time.GetUtcNow();
         var (resources, owned) = engine.For(settings);
         _owned = owned;
@@ -64,6 +70,16 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
     }
 
     public ConversationId Conversation => _spec.Conversation;
+
+    /// <summary>The media goes through a LiveKit room rather than to pages on the embedded transport.</summary>
+    public bool OnLiveKit => _spec.OnLiveKit;
+
+    /// <summary>On LiveKit: the room link the output goes to from now on (null while between rooms).</summary>
+    public void AttachRoom(ILiveKitRoomLink? room)
+    {
+        Volatile.Write(ref _room, room);
+        _keyframeWanted = true;
+    }
 
     public SessionSettings Settings => _settings;
 
@@ -115,14 +131,14 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 }
                 if (tooLarge)
                 {
-                    SendError(client, "message.too_large", $"A message may be at most {InCallMessages.MaxTextBytes} bytes; it was skipped.");
+                    SendError(client.SendText, "message.too_large", $"A message may be at most {InCallMessages.MaxTextBytes} bytes; it was skipped.");
                     continue;
                 }
                 if (type == WebSocketMessageType.Binary)
                 {
                     if (MediaWire.TryReadMicrophone(message.Span, out var rate, out var channels, out var pcm) is { } problem)
                     {
-                        SendError(client, "media.invalid", problem);
+                        SendError(client.SendText, "media.invalid", problem);
                     }
                     else if (hello && ReferenceEquals(Volatile.Read(ref _speaker), client))
                     {
@@ -143,10 +159,10 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 }
                 if (!hello)
                 {
-                    SendError(client, "message.order", "The first message must be 'system.hello'.");
+                    SendError(client.SendText, "message.order", "The first message must be 'system.hello'.");
                     continue;
                 }
-                await HandleAsync(client, command).ConfigureAwait(false);
+                await HandleAsync(client.SendText, command).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
@@ -172,26 +188,34 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         Volatile.Write(ref _speaker, client);
         _microphone.Reset();
         _keyframeWanted = true;
-        var o = _settings.Options;
-        client.SendText(InCallMessages.Envelope("system", "system.ready", _spec.Conversation.Local, new JsonObject
+        client.SendText(Ready(client.AudioOnly));
+        await Presence(PresenceRole.Participant, client.ClientId, joined: true).ConfigureAwait(false);
+        await GreetOnceAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The custom greeting, once per conversation (not again after a failover), when the user arrives.</summary>
+    private async Task GreetOnceAsync()
+    {
+        if (Interlocked.Exchange(ref _greeted, 1) == 0 && !string.IsNullOrWhiteSpace(_settings.Greeting))
         {
-            ["audio_only"] = o.AudioOnly || client.AudioOnly,
+            await _session.SayAsync(_settings.Greeting!).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><c>system.ready</c>: what the page plays and shows.</summary>
+    private byte[] Ready(bool clientAudioOnly)
+    {
+        var o = _settings.Options;
+        return InCallMessages.Envelope("system", "system.ready", _spec.Conversation.Local, new JsonObject
+        {
+            ["audio_only"] = o.AudioOnly || clientAudioOnly,
             ["width"] = o.Width,
             ["height"] = o.Height,
             ["fps"] = o.FramesPerSecond,
             ["captions"] = _settings.Captions,
             ["resumed"] = _spec.Resumed,
-            ["video"] = _encoder is not null && !client.AudioOnly,
-        }));
-        await Presence(PresenceRole.Participant, client.ClientId, joined: true).ConfigureAwait(false);
-        if (!_greeted)
-        {
-            _greeted = true;
-            if (!string.IsNullOrWhiteSpace(_settings.Greeting))
-            {
-                await _session.SayAsync(_settings.Greeting!).ConfigureAwait(false);
-            }
-        }
+            ["video"] = (OnLiveKit ? !o.AudioOnly : _encoder is not null) && !clientAudioOnly,
+        });
     }
 
     private async Task DetachAsync(ClientConnection client)
@@ -207,7 +231,8 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         await Presence(PresenceRole.Participant, client.ClientId, joined: false).ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(ClientConnection client, InCallCommand command)
+    /// <summary>Carries out one in-call message; problems go back through <paramref name="reply"/>.</summary>
+    private async Task HandleAsync(Action<byte[]> reply, InCallCommand command)
     {
         switch (command)
         {
@@ -224,7 +249,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
                 await _session.EchoAudioAsync(a.Pcm, a.SampleRate, a.Done, a.InferenceId).ConfigureAwait(false);
                 break;
             case InCallCommand.Respond or InCallCommand.Context when _session.Options.Mode == SessionMode.Echo:
-                SendError(client, "message.unsupported", "This persona runs in echo mode (no LLM): use 'conversation.echo'.");
+                SendError(reply, "message.unsupported", "This persona runs in echo mode (no LLM): use 'conversation.echo'.");
                 break;
             case InCallCommand.Respond r:
                 await _session.RespondAsync(r.Text).ConfigureAwait(false);
@@ -238,14 +263,58 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
             case InCallCommand.ToolResult t:
                 if (!_session.SubmitToolResult(new Thinking.ToolResult(t.ToolCallId, t.Content)))
                 {
-                    SendError(client, "tool_result.unknown", $"No turn is waiting for tool call '{t.ToolCallId}'.");
+                    SendError(reply, "tool_result.unknown", $"No turn is waiting for tool call '{t.ToolCallId}'.");
                 }
                 break;
             case InCallCommand.Invalid invalid:
-                SendError(client, invalid.Code, invalid.Message);
+                SendError(reply, invalid.Code, invalid.Message);
                 break;
         }
     }
+
+    // ---- ILiveKitConversationHandler: the room's participants ----
+
+    public async ValueTask OnMicrophoneAsync(string participantIdentity, PcmFrame frame, CancellationToken cancellationToken)
+    {
+        using (frame)
+        {
+            // One voice feeds the session: the first participant heard, until they leave.
+            if (Interlocked.CompareExchange(ref _roomSpeaker, participantIdentity, null) is { } speaker && speaker != participantIdentity)
+            {
+                return;
+            }
+            _microphone.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(frame.Samples), frame.Format.SampleRate, frame.Format.Channels);
+        }
+        await GreetOnceAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask OnMessageAsync(string participantIdentity, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        if (json.Length > InCallMessages.MaxTextBytes)
+        {
+            SendError(PostToRoom, "message.too_large", $"A message may be at most {InCallMessages.MaxTextBytes} bytes; it was skipped.");
+            return;
+        }
+        var command = InCallMessages.Parse(json.Span);
+        if (command is InCallCommand.Hello h)
+        {
+            PostToRoom(Ready(h.AudioOnly));
+            await GreetOnceAsync().ConfigureAwait(false);
+            return;
+        }
+        await HandleAsync(PostToRoom, command).ConfigureAwait(false);
+    }
+
+    public ValueTask OnParticipantLeftAsync(string participantIdentity, CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _roomSpeaker, null, participantIdentity) == participantIdentity)
+        {
+            _microphone.Reset();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void PostToRoom(byte[] json) => Volatile.Read(ref _room)?.Post(json);
 
     /// <summary>Tells the pages the conversation is over (or, with a null reason, that the session moves: they
     /// reconnect), records what is left and closes.</summary>
@@ -259,6 +328,10 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         lock (_clientsGate)
         {
             clients = [.. _clients];
+        }
+        if (shutdownReason is not null)
+        {
+            PostToRoom(InCallMessages.Envelope("system", "system.ended", _spec.Conversation.Local, new JsonObject { ["shutdown_reason"] = shutdownReason }));
         }
         foreach (var client in clients)
         {
@@ -325,6 +398,10 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
 
     public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
     {
+        if (OnLiveKit)
+        {
+            return ToRoom(frame, (room, f) => room.SendVideoAsync(f, cancellationToken));
+        }
         using (frame)
         {
             List<ClientConnection>? clients = null;
@@ -374,6 +451,18 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>On LiveKit: the frame goes to the room as it is made (LiveKit paces and encodes), or is dropped between rooms.</summary>
+    private ValueTask ToRoom<TFrame>(TFrame frame, Func<ILiveKitRoomLink, TFrame, ValueTask> send)
+        where TFrame : IDisposable
+    {
+        if (Volatile.Read(ref _room) is { } room)
+        {
+            return send(room, frame);
+        }
+        frame.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Hands media to the clients now, or at its due time on the paced sender's clock.</summary>
     private void Send(TimeSpan mediaAt, Action send)
     {
@@ -389,6 +478,10 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
 
     public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
     {
+        if (OnLiveKit)
+        {
+            return ToRoom(frame, (room, f) => room.SendAudioAsync(f, cancellationToken));
+        }
         using (frame)
         {
             List<ClientConnection> clients;
@@ -420,6 +513,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         if (sessionEvent.Type == Sessions.SessionEventTypes.Flush)
         {
             // Output after this media time is void (an interruption): pages drop what they have queued beyond it.
+            Volatile.Read(ref _room)?.Flush();
             Broadcast(InCallMessages.Envelope("system", "system.flush", _spec.Conversation.Local, new JsonObject { ["after"] = Math.Round(sessionEvent.At.TotalSeconds, 3) }));
             return ValueTask.CompletedTask;
         }
@@ -461,6 +555,7 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
 
     private void Broadcast(byte[] json)
     {
+        PostToRoom(json);
         lock (_clientsGate)
         {
             foreach (var client in _clients)
@@ -470,8 +565,8 @@ public sealed partial class LiveSession : IMediaSink, IAsyncDisposable
         }
     }
 
-    private void SendError(ClientConnection client, string code, string message) =>
-        client.SendText(InCallMessages.Envelope("system", "system.error", _spec.Conversation.Local, new JsonObject { ["code"] = code, ["message"] = message }));
+    private void SendError(Action<byte[]> reply, string code, string message) =>
+        reply(InCallMessages.Envelope("system", "system.error", _spec.Conversation.Local, new JsonObject { ["code"] = code, ["message"] = message }));
 
     // ---- recording in the conversation grain ----
 

@@ -9,7 +9,8 @@ namespace Platform.Render.Worker.Media;
 /// The production session runner: fetches the conversation's session spec, starts a <see cref="LiveSession"/> (the
 /// engine pipeline with its media clock), reports the replica's presence, and serves pages through
 /// <see cref="MediaEndpoints"/>. Stop ends the session: pages hear <c>system.ended</c> when the conversation is over,
-/// or are closed to reconnect (to the worker the pool moved the conversation to) when it is not.
+/// or are closed to reconnect (to the worker the pool moved the conversation to) when it is not. A conversation on
+/// LiveKit joins its room instead (<see cref="LiveKitRoomTransport"/>; presence then comes from LiveKit's webhooks).
 /// </summary>
 public sealed partial class MediaSessionRunner(
     IGrainFactory grains,
@@ -17,9 +18,12 @@ public sealed partial class MediaSessionRunner(
     WorkerEngine engine,
     TimeProvider time,
     ILoggerFactory loggers,
-    VideoEncoderFactory? encoders = null) : ISessionRunner, IAsyncDisposable
+    VideoEncoderFactory? encoders = null,
+    LiveKitConnector? liveKit = null) : ISessionRunner, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ConversationId, LiveSession> _sessions = new();
+    private readonly ConcurrentDictionary<ConversationId, LiveKitRoomTransport> _rooms = new();
+    private readonly LiveKitConnector _connectRoom = liveKit ?? LiveKitRoomTransport.Native;
     private readonly ILogger _logger = loggers.CreateLogger<MediaSessionRunner>();
     private readonly PacedSender? _sender = options.Value.OutputLead > TimeSpan.Zero ? new PacedSender(time) : null;
 
@@ -27,6 +31,9 @@ public sealed partial class MediaSessionRunner(
 
     /// <summary>The session of <paramref name="conversation"/> running here, or null.</summary>
     public LiveSession? Find(ConversationId conversation) => _sessions.GetValueOrDefault(conversation);
+
+    /// <summary>The LiveKit transport of <paramref name="conversation"/> running here, or null (embedded transport).</summary>
+    public LiveKitRoomTransport? FindRoom(ConversationId conversation) => _rooms.GetValueOrDefault(conversation);
 
     public async Task<SessionStart> StartAsync(SessionAssignment assignment, CancellationToken cancellationToken)
     {
@@ -47,8 +54,7 @@ public sealed partial class MediaSessionRunner(
         try
         {
             await session.StartAsync(cancellationToken);
-            var joined = await grain.JoinedAsync(PresenceRole.Replica, WorkerId);
-            if (joined.Problem is { Kind: ProblemKind.NotFound or ProblemKind.Conflict })
+            if (!session.OnLiveKit && (await grain.JoinedAsync(PresenceRole.Replica, WorkerId)).Problem is { Kind: ProblemKind.NotFound or ProblemKind.Conflict })
             {
                 await session.DisposeAsync();
                 return SessionStart.ConversationOver;
@@ -61,9 +67,13 @@ public sealed partial class MediaSessionRunner(
         }
         if (_sessions.TryRemove(assignment.Conversation, out var stale))
         {
-            await stale.DisposeAsync();
+            await CloseAsync(assignment.Conversation, stale);
         }
         _sessions[assignment.Conversation] = session;
+        if (session.OnLiveKit)
+        {
+            _rooms[assignment.Conversation] = LiveKitRoomTransport.Start(session, grain, WorkerId, _connectRoom, time, loggers.CreateLogger<LiveKitRoomTransport>());
+        }
         LogStarted(assignment.Conversation.ToString(), spec.Value!.Resumed, settings.ToString());
         return SessionStart.Started;
     }
@@ -84,10 +94,24 @@ public sealed partial class MediaSessionRunner(
                 LogStatusUnknown(conversation.ToString(), e);
             }
             await session.EndAsync(reason);
-            await session.DisposeAsync();
+            await CloseAsync(conversation, session);
+            if (session.OnLiveKit)
+            {
+                return; // LiveKit reports the replica leaving the room
+            }
         }
         // An ended or deleted conversation answers a problem: nothing left to report then.
         await grain.LeftAsync(PresenceRole.Replica, WorkerId);
+    }
+
+    /// <summary>Leaves the room (if on LiveKit), then ends the session.</summary>
+    private async Task CloseAsync(ConversationId conversation, LiveSession session)
+    {
+        if (_rooms.TryRemove(conversation, out var room))
+        {
+            await room.DisposeAsync();
+        }
+        await session.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
@@ -96,7 +120,7 @@ public sealed partial class MediaSessionRunner(
         {
             if (_sessions.TryRemove(conversation, out var session))
             {
-                await session.DisposeAsync();
+                await CloseAsync(conversation, session);
             }
         }
         _sender?.Dispose();

@@ -7,6 +7,7 @@ using Platform.Contracts;
 using Platform.LiveKit;
 using Platform.LiveKit.Tokens;
 using Platform.Testing;
+using Platform.Testing.LiveKit;
 
 namespace Platform.Api.Tests.LiveKit;
 

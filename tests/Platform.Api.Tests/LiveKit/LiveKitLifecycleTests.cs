@@ -5,6 +5,7 @@ using Platform.LiveKit.Rooms;
 using Platform.LiveKit.Tokens;
 using Platform.Silo.LiveKit;
 using static Platform.Api.Tests.ApiFixture;
+using Platform.Testing.LiveKit;
 
 namespace Platform.Api.Tests.LiveKit;
 

@@ -17,6 +17,7 @@ using Platform.Render.Speech.Flite;
 using Platform.Render.Worker.Media;
 using Platform.Silo.Render;
 using Platform.Testing;
+using Platform.Testing.LiveKit;
 using Platform.Testing.OpenAi;
 using Platform.Testing.Workers;
 
@@ -44,18 +45,36 @@ internal sealed class MediaTestKit : IAsyncDisposable
     public OpenAiChatServer Llm { get; }
     public IGrainFactory Grains => Cluster.Client;
 
-    public static async Task<MediaTestKit> StartAsync()
+    /// <summary>A cluster (on LiveKit when <paramref name="liveKit"/> is given) and the test LLM.</summary>
+    public static async Task<MediaTestKit> StartAsync(FakeLiveKitServer? liveKit = null)
     {
         Assert.Null(WorkerEngine.Unavailable());
-        var cluster = await PlatformCluster.StartAsync(configure: s => s.Services.Configure<RenderPoolOptions>(o => o.RequireWorker = true));
+        var cluster = await PlatformCluster.StartAsync(configure: s =>
+        {
+            s.Services.Configure<RenderPoolOptions>(o => o.RequireWorker = true);
+            if (liveKit is not null)
+            {
+                s.Services.Configure<Platform.LiveKit.LiveKitOptions>(o =>
+                {
+                    o.Url = liveKit.Url;
+                    o.ApiKey = FakeLiveKitServer.ApiKey;
+                    o.ApiSecret = FakeLiveKitServer.ApiSecret;
+                    o.MaxAttempts = 1;
+                });
+            }
+        });
+        if (liveKit is not null)
+        {
+            liveKit.SignalClock = cluster.Time;
+        }
         var llm = await OpenAiChatServer.StartAsync(new OpenAiChatServerOptions { TimeProvider = TimeProvider.System });
         return new MediaTestKit(cluster, llm);
     }
 
     /// <summary>A worker: the production runner and heartbeat loop plus its media endpoint, all on the fake clock.</summary>
-    public async Task<InProcessMediaWorker> StartWorkerAsync(string id)
+    public async Task<InProcessMediaWorker> StartWorkerAsync(string id, LiveKitConnector? liveKit = null)
     {
-        var worker = await InProcessMediaWorker.StartAsync(Grains, _engine, id, Cluster.Time, Cluster.Time, o => o.FramesPerSecond = 10);
+        var worker = await InProcessMediaWorker.StartAsync(Grains, _engine, id, Cluster.Time, Cluster.Time, o => o.FramesPerSecond = 10, liveKit: liveKit);
         _workers.Add(worker);
         return worker;
     }

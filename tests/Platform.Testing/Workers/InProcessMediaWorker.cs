@@ -47,13 +47,14 @@ public sealed class InProcessMediaWorker : IAsyncDisposable
     public IEnumerable<LiveSession> Sessions => Worker.Running.Select(Runner.Find).OfType<LiveSession>();
 
     public static async Task<InProcessMediaWorker> StartAsync(IGrainFactory grains, WorkerEngine engine, string id, TimeProvider poolTime,
-        TimeProvider mediaTime, Action<RenderOptions>? configure = null, ILoggerFactory? loggers = null, VideoEncoderFactory? encoders = null)
+        TimeProvider mediaTime, Action<RenderOptions>? configure = null, ILoggerFactory? loggers = null, VideoEncoderFactory? encoders = null,
+        LiveKitConnector? liveKit = null)
     {
         var settings = new RenderOptions { WorkerId = id, MaxSessions = 4, VideoWidth = 320, VideoHeight = 180, FramesPerSecond = 15, MediaKey = MediaKey };
         configure?.Invoke(settings);
         var options = Options.Create(settings);
         loggers ??= NullLoggerFactory.Instance;
-        var runner = new MediaSessionRunner(grains, options, engine, mediaTime, loggers, encoders);
+        var runner = new MediaSessionRunner(grains, options, engine, mediaTime, loggers, encoders, liveKit);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(runner);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using Platform.LiveKit;
 using Platform.LiveKit.Tokens;
 
-namespace Platform.Api.Tests.LiveKit;
+namespace Platform.Testing.LiveKit;
 
 /// <summary>One RoomService call as the fake server saw it: the method, the JSON body and the verified token's grants.</summary>
 public sealed record TwirpCall(string Method, JsonObject Body, string Authorization, TokenGrants Grants, int AnsweredStatus)
@@ -19,11 +19,16 @@ public sealed record TwirpCall(string Method, JsonObject Body, string Authorizat
     public string? Room => (Body["name"] ?? Body["room"])?.GetValue<string>();
 }
 
+/// <summary>A participant's signalling request (<c>/rtc?access_token=…</c>) as the fake server saw it; Grants is null for a token that did not verify.</summary>
+public sealed record SignalRequest(string Path, string? AccessToken, TokenGrants? Grants, int AnsweredStatus);
+
 /// <summary>
 /// A loopback LiveKit RoomService (Kestrel on 127.0.0.1, port 0) speaking Twirp as the real server does: bearer
 /// tokens verified with the API key and secret (a bad one gets 401 with a plain-text body), snake_case answers with
 /// defaults filled in and 64-bit numbers as strings, JSON error bodies (<c>not_found</c>, <c>unavailable</c>). It keeps
-/// its rooms, so CreateRoom, DeleteRoom and ListRooms agree with each other, and records every call.
+/// its rooms, so CreateRoom, DeleteRoom and ListRooms agree with each other, and records every call. Participants'
+/// signalling requests (<c>/rtc…</c>, validation included) are recorded with their verified token and refused (401 for a bad token as the
+/// real server does, else <see cref="SignalStatus"/>): the media protocol itself is not spoken here.
 /// </summary>
 public sealed class FakeLiveKitServer : IAsyncDisposable
 {
@@ -34,6 +39,14 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
     private readonly LiveKitTokenVerifier _verifier = new(Options(""), TimeProvider.System);
 
     public ConcurrentQueue<TwirpCall> Calls { get; } = new();
+    public ConcurrentQueue<SignalRequest> Signals { get; } = new();
+
+    /// <summary>The answer to a signalling request with a valid token (503: "no nodes available").</summary>
+    public int SignalStatus { get; set; } = 503;
+
+    /// <summary>The clock participants' tokens are checked on: the one they were stamped on (a cluster's logical clock);
+    /// the RoomService's own calls are stamped on real time.</summary>
+    public TimeProvider SignalClock { get; set; } = TimeProvider.System;
     public ConcurrentDictionary<string, JsonObject> Rooms { get; } = new();
     public string Url { get; private set; } = "";
 
@@ -66,8 +79,8 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
 
     /// <summary>Waits (10 s deadline) until a <paramref name="method"/> call for <paramref name="room"/> was answered with 2xx.</summary>
     public Task WaitForAsync(string method, string room, bool succeeded = true) =>
-        Eventually.ReturnsAsync(() => Task.FromResult(CallsFor(method, room).Any(c => (c.AnsweredStatus < 300) == succeeded)), x => x,
-            $"{method} of room {room} ({(succeeded ? "answered 2xx" : "refused")})", 10_000);
+        PlatformCluster.WaitUntilAsync(() => Task.FromResult(CallsFor(method, room).Any(c => (c.AnsweredStatus < 300) == succeeded)), TimeSpan.FromSeconds(10),
+            $"{method} of room {room} ({(succeeded ? "answered 2xx" : "refused")})");
 
     /// <summary>A room that exists on the server without our doing (an orphan, or someone else's).</summary>
     public void AddRoom(string name, string metadata = "") => Rooms[name] = Room(name, 300, 20, 0, metadata);
@@ -77,6 +90,17 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
         var path = ctx.Request.Path.Value ?? "";
         const string prefix = "/twirp/livekit.RoomService/";
         var auth = ctx.Request.Headers.Authorization.ToString();
+        if (path.StartsWith("/rtc", StringComparison.Ordinal))
+        {
+            // The token rides in the query (access_token) or, from newer clients, as a bearer header.
+            var presented = ctx.Request.Query["access_token"].ToString() is { Length: > 0 } query ? query
+                : auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth["Bearer ".Length..] : "";
+            var valid = new LiveKitTokenVerifier(Options(""), SignalClock).TryVerify(presented, out var signalToken, out _);
+            var signalStatus = valid ? SignalStatus : 401;
+            Signals.Enqueue(new SignalRequest(path, presented.Length == 0 ? null : presented, valid ? signalToken!.Grants : null, signalStatus));
+            await Answer(ctx, signalStatus, "text/plain", valid ? "no nodes available" : "invalid token: signature is invalid");
+            return;
+        }
         using var reader = new StreamReader(ctx.Request.Body);
         var text = await reader.ReadToEndAsync();
         if (ctx.Request.Method != "POST" || !path.StartsWith(prefix, StringComparison.Ordinal))
