@@ -102,6 +102,33 @@ public sealed class LiveKitLifecycleTests(LiveKitApiFixture fx)
     }
 
     [Fact]
+    public async Task The_page_and_the_worker_get_their_own_joins_only_through_a_valid_link_while_the_call_is_live()
+    {
+        using var t = await fx.NewTenantAsync();
+        var (id, room, body) = await CreateAsync(t);
+        var grain = fx.Grain(t, id);
+        var urlToken = body["conversation_url"]!.GetValue<string>().Split('/')[^1];
+        var verifier = new LiveKitTokenVerifier(FakeLiveKitServer.Options(fx.LiveKit.Url), fx.Cluster.Time);
+
+        var page = await grain.OpenPageLiveKitAsync(urlToken, null);
+        Assert.True(page.IsOk, page.Problem?.Detail);
+        Assert.Equal((fx.LiveKit.Url, room, $"user-{id}"), (page.Value!.Url, page.Value.Room, page.Value.Identity));
+        Assert.Equal($"user-{id}", verifier.Verify(page.Value.Token).Grants.Identity);
+        Assert.DoesNotContain(page.Value.Token, page.Value.ToString());
+        Assert.Equal(ProblemKind.NotFound, (await grain.OpenPageLiveKitAsync(urlToken + "x", null)).Problem?.Kind);
+        Assert.Equal(fx.LiveKit.Url, (await grain.OpenPageAsync(urlToken, null)).Value!.LiveKitUrl);
+
+        var worker = await grain.GetRenderWorkerJoinAsync("w9");
+        Assert.True(worker.IsOk, worker.Problem?.Detail);
+        var grants = verifier.Verify(worker.Value!.Token).Grants;
+        Assert.Equal(("worker-w9", TokenKinds.Agent, room), (grants.Identity, grants.Kind, grants.Video!.Room));
+
+        await Json(await t.Http.PostAsync($"/v2/conversations/{id}/end", null));
+        Assert.Equal(ProblemKind.Conflict, (await grain.OpenPageLiveKitAsync(urlToken, null)).Problem?.Kind);
+        Assert.Equal(ProblemKind.Conflict, (await grain.GetRenderWorkerJoinAsync("w9")).Problem?.Kind);
+    }
+
+    [Fact]
     public async Task End_and_delete_delete_the_room()
     {
         using var t = await fx.NewTenantAsync();

@@ -212,7 +212,7 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
     /// <summary>How far (media time) the driver runs ahead of the session's loop.</summary>
     public static readonly TimeSpan Lead = TimeSpan.FromMilliseconds(100);
 
-    private TimeSpan _starvedWaited;
+    private readonly AnswerPacing _pacing = new(session);
 
     public async Task PushAsync(short[] audio)
     {
@@ -223,31 +223,9 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
         }
     }
 
-    /// <summary>
-    /// Pushes one chunk, but does not outrun the answer's LLM and TTS (real time) as the live clock never would:
-    /// it stays within <see cref="Lead"/> of the loop (so the floor decision meets the answer's work at once, not
-    /// behind a queue of audio), and while the replica waits for its next clause it waits too (at most
-    /// <see cref="StarvedWait"/> per wait, so stalls and timeouts still play out).
-    /// </summary>
     private async Task PushChunkAsync(ReadOnlyMemory<short> chunk)
     {
-        await CatchUpAsync(Lead);
-        if (session.AnswerInFlight)
-        {
-            var waitedFrom = DateTime.UtcNow;
-            while (session.AnswerStarved && _starvedWaited < StarvedWait)
-            {
-                await Task.Delay(2);
-                _starvedWaited += DateTime.UtcNow - waitedFrom;
-                waitedFrom = DateTime.UtcNow;
-            }
-        }
-
-        if (!session.AnswerStarved)
-        {
-            _starvedWaited = TimeSpan.Zero;
-        }
-
+        await _pacing.BeforeChunkAsync(Pushed);
         await session.PushAudioAsync(chunk);
         PushedSamples += chunk.Length;
     }
@@ -274,15 +252,7 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
     }
 
     /// <summary>Waits (real time, bounded) until the session's loop has processed what was pushed, all but <paramref name="slack"/> (40 ms unless given).</summary>
-    public async Task CatchUpAsync(TimeSpan? slack = null)
-    {
-        var behind = slack ?? TimeSpan.FromMilliseconds(40);
-        var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (session.Clock < Pushed - behind && DateTime.UtcNow < waitUntil)
-        {
-            await Task.Delay(1);
-        }
-    }
+    public Task CatchUpAsync(TimeSpan? slack = null) => AnswerPacing.CatchUpAsync(session, Pushed, slack);
 
     public async Task SilenceAsync(TimeSpan duration) => await PushAsync(new short[MediaTime.ToSamples(duration, 16_000)]);
 
@@ -327,4 +297,46 @@ internal sealed class SessionDriver(ConversationSession session, CollectingSink 
         FirstTokenTimeout = TimeSpan.FromSeconds(10),
         StallTimeout = TimeSpan.FromSeconds(10),
     };
+}
+
+/// <summary>
+/// Keeps a test's microphone from outrunning the answer's LLM and TTS (real time) as the live clock never would: it
+/// stays within <see cref="SessionDriver.Lead"/> of the loop (so the floor decision meets the answer's work at once,
+/// not behind a queue of audio), and while the replica waits for its next clause it waits too (at most
+/// <see cref="SessionDriver.StarvedWait"/> per wait, so stalls and timeouts still play out).
+/// </summary>
+public sealed class AnswerPacing(ConversationSession session)
+{
+    private TimeSpan _starvedWaited;
+
+    public async Task BeforeChunkAsync(TimeSpan pushed)
+    {
+        await CatchUpAsync(session, pushed, SessionDriver.Lead);
+        if (session.AnswerInFlight)
+        {
+            var waitedFrom = DateTime.UtcNow;
+            while (session.AnswerStarved && _starvedWaited < SessionDriver.StarvedWait)
+            {
+                await Task.Delay(2);
+                _starvedWaited += DateTime.UtcNow - waitedFrom;
+                waitedFrom = DateTime.UtcNow;
+            }
+        }
+
+        if (!session.AnswerStarved)
+        {
+            _starvedWaited = TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>Waits (real time, bounded) until the loop has processed <paramref name="pushed"/>, all but <paramref name="slack"/> (40 ms unless given).</summary>
+    public static async Task CatchUpAsync(ConversationSession session, TimeSpan pushed, TimeSpan? slack = null)
+    {
+        var behind = slack ?? TimeSpan.FromMilliseconds(40);
+        var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (session.Clock < pushed - behind && DateTime.UtcNow < waitUntil)
+        {
+            await Task.Delay(1);
+        }
+    }
 }
