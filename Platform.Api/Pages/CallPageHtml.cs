@@ -52,6 +52,11 @@ internal static class CallPageHtml
             ["embed_origins"] = new JsonArray([.. embedOrigins.Select(o => (JsonNode)o)]),
             ["worklet_url"] = assets.Url("call-audio.js"),
         };
+        if (page.LiveKitUrl is not null)
+        {
+            // Media through the conversation's LiveKit room: the page asks for its join here, then connects.
+            config["livekit_path"] = basePath + "/livekit";
+        }
         var title = page.ConversationName is { Length: > 0 } name ? name : replica;
         var b = new StringBuilder(4096);
         Head(b, page.Branding, page.BrandName, title, assets, nonce);
@@ -59,6 +64,10 @@ internal static class CallPageHtml
         b.Append("<script type=\"application/json\" id=\"call-config\">")
             .Append(config.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default }))
             .Append("</script>\n");
+        if (page.LiveKitUrl is not null)
+        {
+            b.Append("<script src=\"").Append(assets.Url("livekit-client.js")).Append("\" defer></script>\n");
+        }
         b.Append("<script src=\"").Append(assets.Url("call.js")).Append("\" defer></script>\n</head>\n");
         b.Append("<body data-state=\"").Append(ended ? "ended" : "prejoin").Append("\"")
             .Append(page.AudioOnly ? " class=\"audio-only\"" : "").Append(">\n<div class=\"app\">\n");

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Primitives;
+using Platform.Api.Infrastructure;
 using Platform.Contracts;
 
 namespace Platform.Api.Pages;
@@ -26,6 +27,7 @@ public static class ConversationPagesApi
         app.MapGet(PageAssets.PathBase + "/{file}", Asset).ExcludeFromDescription();
         app.MapGet("/c/{tenant}/{conversation}/{token}", PageAsync).ExcludeFromDescription();
         app.MapGet("/c/{tenant}/{conversation}/{token}/media", MediaAsync).ExcludeFromDescription();
+        app.MapPost("/c/{tenant}/{conversation}/{token}/livekit", LiveKitJoinAsync).ExcludeFromDescription();
         return app;
     }
 
@@ -53,7 +55,7 @@ public static class ConversationPagesApi
             return Html(CallPageHtml.BadLink(assets, nonce), StatusCodes.Status404NotFound);
         }
         var origins = EmbedOrigins(page.Branding);
-        SecurityHeaders(http, nonce, origins, CallPageHtml.LogoUrl(page.Branding));
+        SecurityHeaders(http, nonce, origins, CallPageHtml.LogoUrl(page.Branding), page.LiveKitUrl);
         if (!page.Authorized)
         {
             return Html(CallPageHtml.AccessCode(page, assets, nonce, wrongToken: meetingToken is not null), StatusCodes.Status403Forbidden);
@@ -74,6 +76,34 @@ public static class ConversationPagesApi
         }
         await relay.RunAsync(http, new ConversationId(new TenantId(tenant), conversation), token, MeetingToken(http.Request));
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// The end user's LiveKit join for a conversation on LiveKit (what the page connects with): a short-lived token for
+    /// this link's participant, never cached. A bad link is the same neutral 404 as the page's; a missing or wrong
+    /// meeting token is 403; a call that is over or not on LiveKit is 409 (problem details say which).
+    /// </summary>
+    private static async Task<IResult> LiveKitJoinAsync(HttpContext http, IGrainFactory grains, string tenant, string conversation, string token)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        if (!TenantId.IsValid(tenant) || !ConversationId.IsValidLocal(conversation) || token.Length is 0 or > 128)
+        {
+            return Neutral(http, StatusCodes.Status404NotFound);
+        }
+        var id = new ConversationId(new TenantId(tenant), conversation);
+        var join = await grains.GetGrain<IConversationGrain>(id.ToGrainKey()).OpenPageLiveKitAsync(token, MeetingToken(http.Request));
+        if (join.Problem is { Kind: ProblemKind.NotFound })
+        {
+            return Neutral(http, StatusCodes.Status404NotFound);
+        }
+        return ProblemResults.Ok(join, j => new
+        {
+            url = j.Url,
+            room = j.Room,
+            identity = j.Identity,
+            token = j.Token,
+            expires_at = j.ExpiresAt,
+        });
     }
 
     /// <summary>The page, or null for a bad link (malformed ids, unknown conversation, wrong token: all alike).</summary>
@@ -103,14 +133,34 @@ public static class ConversationPagesApi
             .OfType<string>()
             .Distinct(StringComparer.Ordinal)];
 
-    private static void SecurityHeaders(HttpContext http, string nonce, IReadOnlyList<string> embedOrigins, string? logoUrl)
+    /// <summary>
+    /// The origins a page of a conversation on LiveKit connects to: the server's signalling socket (ws/wss) and its
+    /// HTTP side (https/http: livekit-client validates a failed join over it); none when the URL is not one.
+    /// </summary>
+    public static IReadOnlyList<string> LiveKitOrigins(string? liveKitUrl)
+    {
+        if (!Uri.TryCreate(liveKitUrl, UriKind.Absolute, out var uri) || uri.UserInfo.Length > 0)
+        {
+            return [];
+        }
+        var secure = uri.Scheme switch { "wss" or "https" => true, "ws" or "http" => false, _ => (bool?)null };
+        if (secure is null)
+        {
+            return [];
+        }
+        var host = uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}";
+        return secure.Value ? [$"wss://{host}", $"https://{host}"] : [$"ws://{host}", $"http://{host}"];
+    }
+
+    private static void SecurityHeaders(HttpContext http, string nonce, IReadOnlyList<string> embedOrigins, string? logoUrl, string? liveKitUrl = null)
     {
         var logoOrigin = logoUrl is null ? "" : " " + new Uri(logoUrl).GetLeftPart(UriPartial.Authority);
+        var connect = string.Join(' ', ["'self'", .. LiveKitOrigins(liveKitUrl)]);
         var ancestors = string.Join(' ', ["'self'", .. embedOrigins]);
         var h = http.Response.Headers;
         h.ContentSecurityPolicy =
             $"default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:{logoOrigin}; " +
-            $"connect-src 'self'; media-src 'self' blob:; worker-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}";
+            $"connect-src {connect}; media-src 'self' blob:; worker-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}";
         h["Referrer-Policy"] = "no-referrer";
         h.CacheControl = "no-store";
         h.XContentTypeOptions = "nosniff";

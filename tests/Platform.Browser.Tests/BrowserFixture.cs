@@ -18,7 +18,7 @@ namespace Platform.Browser.Tests;
 /// render pool and named in the Api's <c>Media</c> settings, a second origin that embeds the page, and Debian's
 /// Chromium driven by Playwright with a fake microphone playing a spoken WAV.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string OperatorKey = "op_browser_0123456789";
     public const string ChromiumPath = "/usr/bin/chromium";
@@ -36,22 +36,22 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Where screenshots go (the repository's git-ignored <c>artifacts/browser</c>).</summary>
     public string Artifacts { get; } = Path.Combine(RepositoryRoot(), "artifacts", "browser");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run infra/install.sh (install.d/50-chromium.sh).");
         Directory.CreateDirectory(Artifacts);
         var wav = Path.Combine(Path.GetTempPath(), $"fake-mic-{Environment.ProcessId}.wav");
         await FakeMicrophone.WriteAsync(wav);
 
-        Cluster = await PlatformCluster.StartAsync();
+        Cluster = await StartClusterAsync();
         Worker = await FakeWorker.StartAsync();
-        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => b
+        Factory = new WebApplicationFactory<api::Program>().WithWebHostBuilder(b => ConfigureApi(b
             .UseSetting("Platform:Postgres", Cluster.Options.Postgres)
             .UseSetting("Platform:ClusterId", Cluster.Options.ClusterId)
             .UseSetting("Platform:ServiceId", Cluster.Options.ServiceId)
             .UseSetting("Operator:ApiKey", OperatorKey)
             .UseSetting("Media:Key", FakeWorker.MediaKey)
-            .UseSetting($"Media:Workers:{FakeWorker.WorkerId}", Worker.BaseUri.ToString()));
+            .UseSetting($"Media:Workers:{FakeWorker.WorkerId}", Worker.BaseUri.ToString())));
         Factory.UseKestrel(0);
         Factory.StartServer();
         var address = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -85,7 +85,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             ],
         });
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.DisposeAsync();
         Playwright?.Dispose();
@@ -93,6 +93,14 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (Factory is not null) await Factory.DisposeAsync();
         if (Worker is not null) await Worker.DisposeAsync();
         if (Cluster is not null) await Cluster.DisposeAsync();
+    }
+
+    /// <summary>The cluster the Api talks to (a subclass configures its silo).</summary>
+    protected virtual Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync();
+
+    /// <summary>Extra Api settings of a subclass.</summary>
+    protected virtual void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
     }
 
     /// <summary>An HTTP client for the Api (real socket).</summary>

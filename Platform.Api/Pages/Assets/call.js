@@ -1,6 +1,7 @@
 'use strict';
-// The call page: join, microphone up, the replica's audio and video down over one WebSocket, captions, mute, leave,
-// automatic reconnection, and events to the embedding page. No framework, no build step.
+// The call page: join, microphone up, the replica's audio and video down over one WebSocket (or, for a conversation
+// on LiveKit, through its room with livekit-client), captions, mute, leave, automatic reconnection, and events to
+// the embedding page. No framework, no build step.
 (() => {
   const cfg = JSON.parse(document.getElementById('call-config').textContent);
   const $ = (id) => document.getElementById(id);
@@ -24,12 +25,23 @@
   const SOURCE_RATE = 48000;
   const KIND_VIDEO = 0x01;
   const KIND_AUDIO = 0x02;
+  const MICROPHONE = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }, video: false };
   const CALL_STATES = new Set(['connecting', 'waiting', 'live', 'reconnecting']);
+  // On LiveKit the page joins the conversation's room: the microphone is a published track, the replica's audio and
+  // video are the worker's tracks, and the interactions protocol travels as reliable data on one topic.
+  const onLiveKit = typeof cfg.livekit_path === 'string';
+  const TOPIC = 'platform.interactions';
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
 
   let state = body.dataset.state;
   let finalState = null; // 'ended' | 'left' | 'bad-link' | 'auth': no reconnection
   let joining = false;
   let ws = null;
+  let room = null; // the LiveKit room (on LiveKit), once joined
+  let roomAttempt = null; // the LiveKit join in progress
+  let helloTimer = 0;
+  const attached = []; // media elements of the worker's LiveKit tracks
   let attempt = 0;
   let retryTimer = 0;
   let hasBeenLive = false;
@@ -74,7 +86,7 @@
     }
     if (!m || typeof m !== 'object' || typeof m.event_type !== 'string' || !m.event_type.startsWith('conversation.')) return;
     const message = { ...m, message_type: 'conversation', conversation_id: cfg.conversation_id };
-    if (state === 'live' && ws && ws.readyState === WebSocket.OPEN) sendJson(message);
+    if (state === 'live' && transportOpen()) sendJson(message);
     else if (pendingIn.length < 50) pendingIn.push(message);
   });
 
@@ -131,8 +143,10 @@
 
   function unsupportedReason() {
     if (!window.isSecureContext) return 'Open this link over a secure (https) connection to join.';
-    const ok = 'WebSocket' in window && window.AudioContext && window.AudioWorkletNode
-      && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && (cfg.audio_only || window.VideoDecoder);
+    const media = navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+    const ok = onLiveKit
+      ? media && window.RTCPeerConnection && window.LivekitClient
+      : 'WebSocket' in window && window.AudioContext && window.AudioWorkletNode && media && (cfg.audio_only || window.VideoDecoder);
     return ok ? null : 'Open this link in a current version of your browser, or in another browser, to join.';
   }
 
@@ -147,24 +161,29 @@
     attempt = 0;
     setMuted(false);
     setState('connecting');
-    // Created inside the click, so the browser lets it play.
-    try {
-      audio = new AudioContext({ sampleRate: SOURCE_RATE, latencyHint: 'interactive' });
-    } catch (_) {
-      audio = new AudioContext({ latencyHint: 'interactive' });
+    // On the page's own transport: an audio context created inside the click (so the browser lets it play), and
+    // its worklets, loading while the browser asks for the microphone. On LiveKit the room plays the tracks.
+    let worklets = null;
+    if (!onLiveKit) {
+      try {
+        audio = new AudioContext({ sampleRate: SOURCE_RATE, latencyHint: 'interactive' });
+      } catch (_) {
+        audio = new AudioContext({ latencyHint: 'interactive' });
+      }
+      worklets = audio.audioWorklet.addModule(cfg.worklet_url);
+      worklets.catch(() => {}); // awaited below; a failure there is reported as an error state
     }
-    // The worklets load while the browser asks for the microphone.
-    const worklets = audio.audioWorklet.addModule(cfg.worklet_url);
-    worklets.catch(() => {}); // awaited below; a failure there is reported as an error state
     try {
-      mic = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-        video: false,
-      });
+      mic = await navigator.mediaDevices.getUserMedia(MICROPHONE);
     } catch (e) {
       teardown();
       joining = false;
       setState(e && e.name === 'NotFoundError' ? 'no-mic' : 'mic-denied');
+      return;
+    }
+    if (onLiveKit) {
+      joining = false;
+      connect();
       return;
     }
     try {
@@ -195,6 +214,8 @@
 
   function teardown() {
     clearTimeout(retryTimer);
+    clearInterval(helloTimer);
+    leaveRoom();
     cancelAnimationFrame(raf);
     if (mic) mic.getTracks().forEach((t) => t.stop());
     if (audio) audio.close().catch(() => {});
@@ -236,8 +257,24 @@
     return { message_type: 'system', event_type: type, conversation_id: cfg.conversation_id, properties };
   }
 
+  function transportOpen() {
+    return onLiveKit ? !!room : !!ws && ws.readyState === WebSocket.OPEN;
+  }
+
   function sendJson(message) {
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    if (room) {
+      room.localParticipant.publishData(encoder.encode(JSON.stringify(message)), { reliable: true, topic: TOPIC }).catch(() => {});
+    } else if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify(message));
+    }
+  }
+
+  function hello() {
+    sendJson(systemMessage('system.hello', {
+      sample_rate: audio ? audio.sampleRate : SOURCE_RATE,
+      audio_only: !!cfg.audio_only,
+      client: clientSummary(),
+    }));
   }
 
   function socketUrl() {
@@ -254,16 +291,16 @@
 
   function connect() {
     clearTimeout(retryTimer);
+    if (onLiveKit) {
+      connectRoom();
+      return;
+    }
     const socket = new WebSocket(socketUrl());
     socket.binaryType = 'arraybuffer';
     ws = socket;
     socket.onopen = () => {
       if (ws !== socket) return;
-      socket.send(JSON.stringify(systemMessage('system.hello', {
-        sample_rate: audio ? audio.sampleRate : SOURCE_RATE,
-        audio_only: !!cfg.audio_only,
-        client: clientSummary(),
-      })));
+      hello();
       if (state === 'connecting') setState('waiting');
     };
     socket.onmessage = (e) => {
@@ -274,6 +311,115 @@
     socket.onclose = (e) => {
       if (ws === socket) onClosed(e);
     };
+  }
+
+  // ---- the LiveKit room --------------------------------------------------------------------------------------------
+
+  /** Asks for this link's join (a fresh token each time), joins the room, publishes the microphone, says hello. */
+  async function connectRoom() {
+    const mine = {};
+    roomAttempt = mine;
+    let join;
+    try {
+      const url = new URL(cfg.livekit_path, location.href);
+      if (meetingToken) url.searchParams.set('meeting_token', meetingToken);
+      const r = await fetch(url, { method: 'POST', cache: 'no-store', credentials: 'same-origin' });
+      if (roomAttempt !== mine || finalState) return;
+      if (r.status === 404) { onClosed({ code: 4404 }); return; }
+      if (r.status === 403) { onClosed({ code: 4403 }); return; }
+      if (r.status === 409) { onClosed({ code: 4410 }); return; }
+      if (!r.ok) throw new Error(`join answered ${r.status}`);
+      join = await r.json();
+    } catch (_) {
+      if (roomAttempt === mine && !finalState) onClosed({ code: 1006 });
+      return;
+    }
+    if (roomAttempt !== mine || finalState) return;
+    const L = window.LivekitClient;
+    const next = new L.Room({ adaptiveStream: false, dynacast: false, stopLocalTrackOnUnpublish: false });
+    const current = () => room === next;
+    next
+      .on(L.RoomEvent.TrackSubscribed, (track) => { if (current()) onRemoteTrack(track); })
+      .on(L.RoomEvent.TrackUnsubscribed, (track) => detach(track))
+      .on(L.RoomEvent.DataReceived, (payload, participant, kind, topic) => {
+        if (current() && topic === TOPIC) onText(decoder.decode(payload));
+      })
+      // The worker joining (or rejoining) after the page: greet it, so it answers with system.ready.
+      .on(L.RoomEvent.ParticipantConnected, () => { if (current()) hello(); })
+      .on(L.RoomEvent.Reconnecting, () => { if (current() && hasBeenLive) setState('reconnecting'); })
+      .on(L.RoomEvent.Reconnected, () => { if (current()) hello(); })
+      .on(L.RoomEvent.Disconnected, () => {
+        if (!current()) return;
+        leaveRoom();
+        onClosed({ code: 1006 });
+      });
+    room = next;
+    try {
+      await next.connect(join.url, join.token, { autoSubscribe: true });
+      if (!current()) { next.disconnect(); return; }
+      const track = await microphoneTrack();
+      if (!current()) return;
+      await next.localParticipant.publishTrack(track, { source: L.Track.Source.Microphone, name: 'microphone' });
+      if (!current()) return;
+      hello();
+      // Until the worker answers, say hello again now and then (it may still be joining).
+      clearInterval(helloTimer);
+      helloTimer = setInterval(() => { if (current() && state !== 'live') hello(); }, 2000);
+      if (state === 'connecting') setState('waiting');
+    } catch (_) {
+      if (!current()) return;
+      leaveRoom();
+      onClosed({ code: 1006 });
+    }
+  }
+
+  /** The microphone's track, asked for again if the room stopped it when it disconnected. */
+  async function microphoneTrack() {
+    const live = mic && mic.getAudioTracks().find((t) => t.readyState === 'live');
+    if (live) return live;
+    mic = await navigator.mediaDevices.getUserMedia(MICROPHONE);
+    setMuted(muted);
+    return mic.getAudioTracks()[0];
+  }
+
+  function leaveRoom() {
+    roomAttempt = null;
+    clearInterval(helloTimer);
+    const r = room;
+    room = null;
+    while (attached.length) attached.pop().remove();
+    if (r) r.disconnect(false).catch(() => {}); // false: the microphone stays ours, for a rejoin
+
+  }
+
+  function onRemoteTrack(track) {
+    if (track.kind === 'video' && cfg.audio_only) return;
+    const element = track.attach();
+    attached.push(element);
+    if (track.kind === 'audio') {
+      element.hidden = true;
+      body.append(element);
+      return;
+    }
+    element.className = 'video';
+    element.muted = true;
+    element.playsInline = true;
+    stage.insertBefore(element, captionsBox);
+    const shown = () => {
+      if (stage.classList.contains('has-video')) return;
+      stage.classList.add('has-video');
+      performance.mark('first-frame');
+    };
+    if (typeof element.requestVideoFrameCallback === 'function') element.requestVideoFrameCallback(shown);
+    else element.addEventListener('playing', shown, { once: true });
+  }
+
+  function detach(track) {
+    for (const element of track.detach()) {
+      const i = attached.indexOf(element);
+      if (i >= 0) attached.splice(i, 1);
+      element.remove();
+    }
   }
 
   function onClosed(e) {
@@ -309,6 +455,7 @@
   function onReady() {
     attempt = 0;
     hasBeenLive = true;
+    clearInterval(helloTimer);
     // A (re)connection starts a fresh stream: the worker sends a keyframe first.
     if (player) player.port.postMessage({ type: 'reset' });
     if (video) video.reset();

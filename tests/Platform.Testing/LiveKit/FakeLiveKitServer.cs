@@ -90,6 +90,15 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
         var path = ctx.Request.Path.Value ?? "";
         const string prefix = "/twirp/livekit.RoomService/";
         var auth = ctx.Request.Headers.Authorization.ToString();
+        // As LiveKit does: any origin may call it (a page validates a refused join with fetch, bearer header and all).
+        ctx.Response.Headers.AccessControlAllowOrigin = "*";
+        if (HttpMethods.IsOptions(ctx.Request.Method))
+        {
+            ctx.Response.Headers.AccessControlAllowMethods = "GET, POST, OPTIONS";
+            ctx.Response.Headers.AccessControlAllowHeaders = ctx.Request.Headers.AccessControlRequestHeaders;
+            ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
         if (path.StartsWith("/rtc", StringComparison.Ordinal))
         {
             // The token rides in the query (access_token) or, from newer clients, as a bearer header.
