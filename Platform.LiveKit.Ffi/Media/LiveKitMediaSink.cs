@@ -16,7 +16,7 @@ namespace Platform.LiveKit.Ffi.Media;
 public sealed class LiveKitMediaSink : IMediaSink, IAsyncDisposable
 {
     /// <summary>The data topic carrying the interactions protocol, both ways.</summary>
-    public const string InteractionsTopic = "platform.interactions";
+    public const string InteractionsTopic = "interactions";
 
     private readonly LiveKitRoom room;
     private readonly string conversationId;

@@ -30,7 +30,7 @@
   // On LiveKit the page joins the conversation's room: the microphone is a published track, the replica's audio and
   // video are the worker's tracks, and the interactions protocol travels as reliable data on one topic.
   const onLiveKit = typeof cfg.livekit_path === 'string';
-  const TOPIC = 'platform.interactions';
+  const TOPIC = 'interactions';
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
