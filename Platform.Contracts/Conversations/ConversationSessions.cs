@@ -14,6 +14,8 @@ namespace Platform.Contracts;
 /// <param name="NextTurnIdx">The first turn index the session may use.</param>
 /// <param name="LiveKitRoom">The LiveKit room the media goes through (the worker asks
 /// <see cref="IConversationGrain.GetRenderWorkerJoinAsync"/> for its token); null: the embedded transport.</param>
+/// <param name="AvatarAgent">Avatar mode: the tenant's agent (<c>lk.publish_on_behalf</c>) whose speech the replica
+/// renders in the tenant's own room <paramref name="LiveKitRoom"/>; null for a conversation of our own.</param>
 [GenerateSerializer, Immutable]
 public sealed record SessionSpec(
     [property: Id(0)] ConversationId Conversation,
@@ -24,8 +26,12 @@ public sealed record SessionSpec(
     [property: Id(5)] IReadOnlyList<TranscriptLine> History,
     [property: Id(6)] long NextSeq,
     [property: Id(7)] int NextTurnIdx,
-    [property: Id(8)] string? LiveKitRoom = null)
+    [property: Id(8)] string? LiveKitRoom = null,
+    [property: Id(9)] string? AvatarAgent = null)
 {
+    /// <summary>Avatar mode: the session renders <see cref="AvatarAgent"/>'s speech instead of running the persona.</summary>
+    public bool IsAvatar => AvatarAgent is not null;
+
     /// <summary>The session's media goes through LiveKit instead of the embedded transport.</summary>
     public bool OnLiveKit => LiveKitRoom is not null;
 

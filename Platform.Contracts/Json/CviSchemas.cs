@@ -109,7 +109,9 @@ public static class CviSchemas
         ("language", M(new StringShape(64))),
         ("recording_s3_bucket_name", M(new StringShape(255))),
         ("recording_s3_bucket_region", M(new StringShape(64))),
-        ("aws_assume_role_arn", M(new StringShape(2048))));
+        ("aws_assume_role_arn", M(new StringShape(2048))),
+        ("livekit_ws_url", M(new StringShape(2048))),
+        ("livekit_room_token", M(new StringShape(8192))));
 
     /// <summary>The body of <c>POST /v2/conversations</c>.</summary>
     public static readonly ObjectShape Conversation = Obj(

@@ -79,6 +79,31 @@ public sealed class LiveKitTokenVerifier
         return false;
     }
 
+    /// <summary>
+    /// Reads the claims of a token signed by someone else's LiveKit key (a tenant's own server, in avatar mode), without
+    /// verifying it: only that server can. For checking what a token grants before handing it to a worker; never for
+    /// trusting it. False when it is not a JWT with a readable LiveKit payload.
+    /// </summary>
+    public static bool TryReadUnverified(string token, out VerifiedToken? claims)
+    {
+        claims = null;
+        var first = token.IndexOf('.');
+        var last = token.LastIndexOf('.');
+        if (first <= 0 || last == first || last == token.Length - 1 || token.IndexOf('.', first + 1) != last)
+        {
+            return false;
+        }
+        try
+        {
+            claims = ClaimsJson.Read(System.Buffers.Text.Base64Url.DecodeFromChars(token.AsSpan(first + 1, last - first - 1)));
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Verifies <paramref name="token"/> or throws <see cref="LiveKitTokenException"/>.</summary>
     public VerifiedToken Verify(string token) =>
         TryVerify(token, out var verified, out var rejection) ? verified! : throw new LiveKitTokenException(rejection);

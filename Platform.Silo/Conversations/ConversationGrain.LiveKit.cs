@@ -26,7 +26,7 @@ internal sealed partial class ConversationGrain
     private async Task<Problem?> OpenRoomAsync()
     {
         var rooms = Rooms;
-        if (!rooms.Enabled || S.TestMode)
+        if (!rooms.Enabled || S.TestMode || S.Avatar is not null)
         {
             return null;
         }
@@ -79,6 +79,10 @@ internal sealed partial class ConversationGrain
         if (Refuse(workerId) is { } problem)
         {
             return problem;
+        }
+        if (S.Avatar is { } avatar)
+        {
+            return AvatarJoin(avatar);
         }
         if (NotOnLiveKit() is { } off)
         {

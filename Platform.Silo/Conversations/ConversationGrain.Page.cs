@@ -62,7 +62,8 @@ internal sealed partial class ConversationGrain
             DeactivateOnIdle();
             return Problem.NotFound("conversation link", Id.Local);
         }
-        return TokenMatches(S.Url, urlToken) ? null : Problem.NotFound("conversation link", Id.Local);
+        // Avatar mode has no page: its end users are in the tenant's own room.
+        return S.Avatar is null && TokenMatches(S.Url, urlToken) ? null : Problem.NotFound("conversation link", Id.Local);
     }
 
     /// <summary>Compares the presented token with the last segment of the stored URL in constant time.</summary>

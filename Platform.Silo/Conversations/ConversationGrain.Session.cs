@@ -27,7 +27,7 @@ internal sealed partial class ConversationGrain
         var replica = S.Replica is { } r ? await GrainFactory.GetGrain<IReplicaGrain>(r.ToGrainKey()).GetAsync() : null;
         var history = S.NextSessionSeq > 0 ? Transcript(await database.ReadEventsAsync(Id)) : [];
         return Result<SessionSpec>.Ok(new SessionSpec(Id, S.DocumentJson!, persona, replica?.Name ?? "Replica", replica?.Look,
-            history, S.NextSessionSeq, S.NextTurnIdx, Rooms.Enabled ? S.LiveKitRoom : null));
+            history, S.NextSessionSeq, S.NextTurnIdx, S.Avatar?.Room ?? (Rooms.Enabled ? S.LiveKitRoom : null), S.Avatar?.AgentIdentity));
     }
 
     public async Task<Result<int>> RecordSessionEventsAsync(string workerId, IReadOnlyList<SessionEventRecord> events)

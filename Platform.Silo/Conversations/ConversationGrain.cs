@@ -62,6 +62,11 @@ internal sealed partial class ConversationGrain(
             return plan.Problem!;
         }
         var (persona, replica, limits, warnings) = plan.Value!;
+        var avatar = TakeAvatarRoom(doc); // avatar mode: ConversationGrain.Avatar.cs
+        if (!avatar.IsOk)
+        {
+            return avatar.Problem!;
+        }
 
         var slot = await GrainFactory.GetGrain<ITenantGrain>(Id.Tenant.ToGrainKey()).AcquireConversationSlotAsync(Id);
         if (!slot.Granted)
@@ -91,6 +96,7 @@ internal sealed partial class ConversationGrain(
             Warnings = warnings,
             Limits = limits,
             TestMode = Json.Bool(doc, "test_mode") == true,
+            Avatar = avatar.Value,
         };
         if (await OpenRoomAsync() is { } roomProblem) return roomProblem; // LiveKit: ConversationGrain.LiveKit.cs
         try

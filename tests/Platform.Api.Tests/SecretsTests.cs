@@ -21,7 +21,7 @@ public sealed class SecretsTests(ApiFixture fx)
         const string rotated = "sk-ROTATED-PLAINTEXT-KEY-555";
         await Json(await t.Http.PatchAsync($"/v2/personas/{persona["persona_id"]}", Body($$"""[{"op":"replace","path":"/layers/llm/api_key","value":"{{rotated}}"}]""")));
 
-        var dump = await DumpAsync();
+        var dump = await DumpAsync(fx);
         Assert.Contains(persona["persona_id"]!.GetValue<string>(), dump); // the dump does hold the persona
         Assert.DoesNotContain(llmKey, dump);
         Assert.DoesNotContain(ttsKey, dump);
@@ -31,7 +31,8 @@ public sealed class SecretsTests(ApiFixture fx)
         Assert.Contains(Platform.Contracts.ApiKeys.Hash(t.ApiKey), dump); // the key's hash is what is stored
     }
 
-    private async Task<string> DumpAsync()
+    /// <summary>The database as pg_dump writes it, with grain state (bytea) decoded.</summary>
+    internal static async Task<string> DumpAsync(ApiFixture fx)
     {
         var cs = new NpgsqlConnectionStringBuilder(fx.Cluster.Options.Postgres);
         var start = new ProcessStartInfo("/usr/lib/postgresql/15/bin/pg_dump",
