@@ -9,14 +9,16 @@ namespace Platform.LiveKit.Ffi.Avatar;
 /// Avatar mode: the worker is the face of a tenant's own LiveKit agent. Byte streams on <c>lk.audio_stream</c> are
 /// speech segments, resampled to 48 kHz mono and pushed to the <see cref="IAvatarAudioSink"/>; RPC
 /// <c>lk.clear_buffer</c> interrupts; the agent is told <c>lk.playback_started</c> when a segment starts playing and
-/// <c>lk.playback_finished</c> {<c>playback_position</c>, <c>interrupted</c>} when it ends or is cut off.
+/// <c>lk.playback_finished</c> {<c>playback_position</c>, <c>interrupted</c>} when it ends or is cut off. It either
+/// reads a room's events itself (<see cref="StartAsync"/>) or is fed them by whoever pumps the room (a conversation's
+/// link: <see cref="Attach"/> on every (re)join, <see cref="HandleAsync"/> per event, <see cref="StartSegments"/> once).
 /// </summary>
 public sealed class AvatarSession : IAsyncDisposable
 {
     private static readonly AudioFormat Output = AudioFormat.Output48k;
     private const int FrameSamples = 960; // 20 ms at 48 kHz
 
-    private readonly LiveKitRoom room;
+    private LiveKitRoom? room;
     private readonly IAvatarAudioSink sink;
     private readonly string? agentIdentity;
     private readonly Channel<(ByteStreamReader Reader, long Epoch)> segments = Channel.CreateUnbounded<(ByteStreamReader, long)>();
@@ -30,10 +32,44 @@ public sealed class AvatarSession : IAsyncDisposable
     /// <param name="sink">Where the speech goes.</param>
     /// <param name="agentIdentity">The agent whose speech is rendered (<c>lk.publish_on_behalf</c>); when null, whoever sends the stream.</param>
     public AvatarSession(LiveKitRoom room, IAvatarAudioSink sink, string? agentIdentity = null)
+        : this(sink, agentIdentity)
     {
         this.room = room;
+    }
+
+    /// <summary>A session fed by the room's pump: <see cref="Attach"/> each room joined, <see cref="HandleAsync"/> its events.</summary>
+    public AvatarSession(IAvatarAudioSink sink, string? agentIdentity = null)
+    {
         this.sink = sink;
         this.agentIdentity = agentIdentity;
+    }
+
+    /// <summary>The room joined (again): <c>lk.clear_buffer</c> is registered on it and the agent is called through it.</summary>
+    public void Attach(LiveKitRoom joined)
+    {
+        joined.RegisterRpcMethod(AvatarProtocol.ClearBufferMethod);
+        Volatile.Write(ref room, joined);
+    }
+
+    /// <summary>Starts playing the segments <see cref="HandleAsync"/> receives (once).</summary>
+    public void StartSegments() => run ??= Task.Run(() => SegmentLoopAsync(stopping.Token));
+
+    /// <summary>One of the room's events; false once the room disconnected.</summary>
+    public async ValueTask<bool> HandleAsync(LiveKitRoomEvent ev, CancellationToken cancellationToken)
+    {
+        switch (ev)
+        {
+            case ByteStreamReceived { Reader.Topic: AvatarProtocol.AudioStreamTopic } opened when IsAgent(opened.Reader.ParticipantIdentity):
+                segments.Writer.TryWrite((opened.Reader, Interlocked.Read(ref epoch)));
+                return true;
+            case RpcInvoked { Invocation.Method: AvatarProtocol.ClearBufferMethod } rpc:
+                await ClearAsync(rpc.Invocation, cancellationToken).ConfigureAwait(false);
+                return true;
+            case RoomDisconnected:
+                return false;
+            default:
+                return true;
+        }
     }
 
     /// <summary>Segments played to the end, and segments interrupted.</summary>
@@ -45,30 +81,24 @@ public sealed class AvatarSession : IAsyncDisposable
     /// <summary>Registers <c>lk.clear_buffer</c> and starts handling the room's events; completes when the room is gone.</summary>
     public Task StartAsync()
     {
-        room.RegisterRpcMethod(AvatarProtocol.ClearBufferMethod);
-        run = Task.WhenAll(Task.Run(() => EventLoopAsync(stopping.Token)), Task.Run(() => SegmentLoopAsync(stopping.Token)));
+        var own = room ?? throw new InvalidOperationException("This session is fed by its room's pump: call Attach and HandleAsync.");
+        Attach(own);
+        run = Task.WhenAll(Task.Run(() => EventLoopAsync(own, stopping.Token)), Task.Run(() => SegmentLoopAsync(stopping.Token)));
         return Task.CompletedTask;
     }
 
     /// <summary>Completes when the room disconnected (or the session was disposed).</summary>
     public Task Completion => run ?? Task.CompletedTask;
 
-    private async Task EventLoopAsync(CancellationToken cancellationToken)
+    private async Task EventLoopAsync(LiveKitRoom own, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var ev in room.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var ev in own.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                switch (ev)
+                if (!await HandleAsync(ev, cancellationToken).ConfigureAwait(false))
                 {
-                    case ByteStreamReceived { Reader.Topic: AvatarProtocol.AudioStreamTopic } opened when IsAgent(opened.Reader.ParticipantIdentity):
-                        segments.Writer.TryWrite((opened.Reader, Interlocked.Read(ref epoch)));
-                        break;
-                    case RpcInvoked { Invocation.Method: AvatarProtocol.ClearBufferMethod } rpc:
-                        await ClearAsync(rpc.Invocation, cancellationToken).ConfigureAwait(false);
-                        break;
-                    case RoomDisconnected:
-                        return;
+                    return;
                 }
             }
         }
@@ -90,7 +120,7 @@ public sealed class AvatarSession : IAsyncDisposable
             active = null;
         }
         var position = await sink.ClearAsync(cancellationToken).ConfigureAwait(false);
-        room.RespondToRpc(invocation, "ok");
+        Volatile.Read(ref room)?.RespondToRpc(invocation, "ok");
         if (cut is not null)
         {
             Interlocked.Increment(ref interrupted);
@@ -177,9 +207,13 @@ public sealed class AvatarSession : IAsyncDisposable
 
     private async Task CallAgentAsync(string sender, string method, string payload, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref room) is not { } current)
+        {
+            return; // between rooms: the agent is told nothing of a segment it can no longer hear
+        }
         try
         {
-            await room.PerformRpcAsync(agentIdentity ?? sender, method, payload, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            await current.PerformRpcAsync(agentIdentity ?? sender, method, payload, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or FfiException)
         {

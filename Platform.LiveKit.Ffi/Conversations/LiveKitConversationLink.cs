@@ -24,6 +24,9 @@ public sealed record LiveKitLinkOptions
 
     public int Height { get; init; } = 720;
 
+    /// <summary>Subscribe to the participants' microphones (false in avatar mode: the tenant's agent does the listening).</summary>
+    public bool ListenToMicrophones { get; init; } = true;
+
     /// <summary>The rate the user's microphone is delivered at (the pipeline's speech rate).</summary>
     public int MicrophoneSampleRate { get; init; } = AudioFormat.Speech16k.SampleRate;
 
@@ -43,6 +46,17 @@ public interface ILiveKitConversationHandler
 
     /// <summary>A participant left the room (its microphone stopped).</summary>
     ValueTask OnParticipantLeftAsync(string participantIdentity, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// For a handler that needs the room itself (avatar mode: byte streams and RPC): each room the link joins, before its
+/// events flow, and every event of it after the link has handled it.
+/// </summary>
+public interface ILiveKitRoomObserver
+{
+    ValueTask OnJoinedAsync(LiveKitRoom room, CancellationToken cancellationToken);
+
+    ValueTask OnRoomEventAsync(LiveKitRoomEvent roomEvent, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -136,6 +150,10 @@ public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
                 sink = published;
             }
             Interlocked.Increment(ref joins);
+            if (handler is ILiveKitRoomObserver observer)
+            {
+                await observer.OnJoinedAsync(joined, cancellationToken).ConfigureAwait(false);
+            }
             return joined;
         }
         catch
@@ -205,7 +223,12 @@ public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
                         await handler.OnMessageAsync(data.ParticipantIdentity, data.Data, cancellationToken).ConfigureAwait(false);
                         break;
                     case RoomDisconnected gone:
+                        if (handler is ILiveKitRoomObserver last) await last.OnRoomEventAsync(ev, cancellationToken).ConfigureAwait(false);
                         return gone.Reason;
+                }
+                if (handler is ILiveKitRoomObserver observer)
+                {
+                    await observer.OnRoomEventAsync(ev, cancellationToken).ConfigureAwait(false);
                 }
             }
             return DisconnectReason.ClientInitiated;
@@ -223,7 +246,7 @@ public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
     private void OpenMicrophone(LiveKitRoom current, RemoteParticipant participant, Dictionary<string, (RemoteAudioStream, Task)> microphones,
         CancellationToken cancellationToken)
     {
-        if (participant.Kind != ParticipantKind.Standard || microphones.ContainsKey(participant.Identity)) return;
+        if (!options.ListenToMicrophones || participant.Kind != ParticipantKind.Standard || microphones.ContainsKey(participant.Identity)) return;
         var stream = current.OpenAudioStream(participant, options.MicrophoneSampleRate);
         var identity = participant.Identity;
         var pump = Task.Run(async () =>

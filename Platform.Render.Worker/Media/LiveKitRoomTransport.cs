@@ -82,6 +82,7 @@ public sealed partial class LiveKitRoomTransport : IAsyncDisposable
                     ConversationId = _session.Conversation.Local,
                     Token = FreshTokens(first),
                     AudioOnly = o.AudioOnly,
+                    ListenToMicrophones = !_session.IsAvatar, // avatar mode: the tenant's agent listens
                     Width = o.Width,
                     Height = o.Height,
                 };

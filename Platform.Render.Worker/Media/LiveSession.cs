@@ -2,7 +2,9 @@ using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Platform.Contracts;
+using Platform.LiveKit.Ffi.Avatar;
 using Platform.LiveKit.Ffi.Conversations;
+using Platform.LiveKit.Ffi.Rooms;
 using Platform.Render.Audio;
 using Platform.Render.Face;
 using Platform.Render.Sessions;
@@ -19,7 +21,7 @@ namespace Platform.Render.Worker.Media;
 /// in through <see cref="ILiveKitConversationHandler"/>, raw frames and the same app messages go out; presence then
 /// comes from LiveKit's webhooks.
 /// </summary>
-public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandler, IAsyncDisposable
+public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandler, ILiveKitRoomObserver, IAsyncDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
@@ -49,6 +51,8 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
     private int _greeted;
     private int _ended;
     private readonly (PacedSender Sender, OutputPacer Pacer)? _pacing; // null: media leaves as soon as it is made
+    private readonly AvatarSpeech? _avatarSpeech; // avatar mode: the agent's speech into the session
+    private readonly AvatarSession? _avatar; // avatar mode: the agent's byte streams and RPC in its room
 
     public LiveSession(SessionSpec spec, SessionSettings settings, WorkerEngine engine, IGrainFactory grains, string workerId,
         VideoEncoderFactory? encoders, TimeProvider time, ILoggerFactory loggers, (PacedSender Sender, OutputPacer Pacer)? pacing = null)
@@ -67,7 +71,19 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         _owned = owned;
         _session = new ConversationSession(resources, settings.Options, this, settings.Llm, timeProvider: time, httpClient: engine.Http, loggerFactory: loggers);
         _encoder = settings.Options.AudioOnly ? null : encoders?.Invoke(settings.Options.Width, settings.Options.Height, settings.Options.FramesPerSecond);
+        if (spec.IsAvatar)
+        {
+            _greeted = 1; // the agent speaks for itself
+            _avatarSpeech = new AvatarSpeech(_session);
+            _avatar = new AvatarSession(_avatarSpeech, spec.AvatarAgent);
+        }
     }
+
+    /// <summary>Avatar mode: the replica renders the speech of the tenant's agent in the tenant's room.</summary>
+    public bool IsAvatar => _spec.IsAvatar;
+
+    /// <summary>Avatar mode: segments played to the end and segments cut off by the agent.</summary>
+    public (int Finished, int Interrupted) AvatarSegments => _avatar?.Segments ?? (0, 0);
 
     public ConversationId Conversation => _spec.Conversation;
 
@@ -290,6 +306,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
 
     public async ValueTask OnMessageAsync(string participantIdentity, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {
+        if (IsAvatar)
+        {
+            return; // the tenant's room speaks its own protocol: the agent's speech comes as byte streams
+        }
         if (json.Length > InCallMessages.MaxTextBytes)
         {
             SendError(PostToRoom, "message.too_large", $"A message may be at most {InCallMessages.MaxTextBytes} bytes; it was skipped.");
@@ -314,7 +334,67 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         return ValueTask.CompletedTask;
     }
 
-    private void PostToRoom(byte[] json) => Volatile.Read(ref _room)?.Post(json);
+    /// <summary>Our app messages to the room (not in avatar mode: the tenant's room is theirs).</summary>
+    private void PostToRoom(byte[] json)
+    {
+        if (!IsAvatar)
+        {
+            Volatile.Read(ref _room)?.Post(json);
+        }
+    }
+
+    // ---- ILiveKitRoomObserver: avatar mode ----
+
+    public async ValueTask OnJoinedAsync(LiveKitRoom room, CancellationToken cancellationToken)
+    {
+        if (_avatar is null)
+        {
+            return;
+        }
+        _avatar.Attach(room);
+        _avatar.StartSegments();
+        // The tenant's LiveKit does not report to us: the worker says who is in the call.
+        await PresenceAsync(PresenceRole.Replica, _workerId, joined: true).ConfigureAwait(false);
+        if (room.Participants.Values.Any(p => p.Identity == _spec.AvatarAgent))
+        {
+            await PresenceAsync(PresenceRole.Participant, _spec.AvatarAgent!, joined: true).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask OnRoomEventAsync(LiveKitRoomEvent roomEvent, CancellationToken cancellationToken)
+    {
+        if (_avatar is null)
+        {
+            return;
+        }
+        switch (roomEvent)
+        {
+            case ParticipantJoined joined when joined.Participant.Identity == _spec.AvatarAgent:
+                await PresenceAsync(PresenceRole.Participant, _spec.AvatarAgent!, joined: true).ConfigureAwait(false);
+                break;
+            case ParticipantLeft left when left.Identity == _spec.AvatarAgent:
+                await PresenceAsync(PresenceRole.Participant, _spec.AvatarAgent!, joined: false).ConfigureAwait(false);
+                break;
+        }
+        await _avatar.HandleAsync(roomEvent, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PresenceAsync(PresenceRole role, string identity, bool joined)
+    {
+        var grain = _grains.GetGrain<IConversationGrain>(_spec.Conversation.ToGrainKey());
+        try
+        {
+            var result = joined ? await grain.JoinedAsync(role, identity).ConfigureAwait(false) : await grain.LeftAsync(role, identity).ConfigureAwait(false);
+            if (result.Problem is { } problem)
+            {
+                LogPresenceRefused(_spec.Conversation.ToString(), identity, problem.Detail);
+            }
+        }
+        catch (Exception e)
+        {
+            LogPresenceFailed(_spec.Conversation.ToString(), identity, e);
+        }
+    }
 
     /// <summary>Tells the pages the conversation is over (or, with a null reason, that the session moves: they
     /// reconnect), records what is left and closes.</summary>
@@ -349,6 +429,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         await EndAsync(null).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await _pacer.ConfigureAwait(false);
+        if (_avatar is not null)
+        {
+            await _avatar.DisposeAsync().ConfigureAwait(false);
+        }
         await _session.DisposeAsync().ConfigureAwait(false);
         RecordNewMetrics();
         _records.Writer.TryComplete();
@@ -510,6 +594,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
 
     public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
     {
+        _avatarSpeech?.OnSessionEvent(sessionEvent);
         if (sessionEvent.Type == Sessions.SessionEventTypes.Flush)
         {
             // Output after this media time is void (an interruption): pages drop what they have queued beyond it.
@@ -677,4 +762,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: reporting presence failed")]
     private partial void LogPresenceFailed(string conversation, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Conversation}: reporting the presence of {Identity} failed")]
+    private partial void LogPresenceFailed(string conversation, string identity, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {Conversation}: presence of {Identity} not recorded ({Reason})")]
+    private partial void LogPresenceRefused(string conversation, string identity, string reason);
 }

@@ -95,9 +95,9 @@ public sealed partial class MediaSessionRunner(
             }
             await session.EndAsync(reason);
             await CloseAsync(conversation, session);
-            if (session.OnLiveKit)
+            if (session.OnLiveKit && !session.IsAvatar)
             {
-                return; // LiveKit reports the replica leaving the room
+                return; // LiveKit reports the replica leaving the room (the tenant's, in avatar mode, does not)
             }
         }
         // An ended or deleted conversation answers a problem: nothing left to report then.

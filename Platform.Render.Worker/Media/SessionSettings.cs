@@ -40,7 +40,8 @@ public sealed record SessionSettings(
         var tts = layers?["tts"] as JsonObject;
         var stt = layers?["stt"] as JsonObject;
 
-        var echo = string.Equals(Str(persona, "pipeline_mode"), "echo", StringComparison.OrdinalIgnoreCase);
+        // Avatar mode renders the tenant agent's speech: nothing to think, as in echo mode.
+        var echo = spec.IsAvatar || string.Equals(Str(persona, "pipeline_mode"), "echo", StringComparison.OrdinalIgnoreCase);
         var options = new SessionOptions
         {
             Mode = echo ? SessionMode.Echo : SessionMode.Conversation,

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Google.Protobuf;
 using Platform.LiveKit.Ffi.Avatar;
@@ -192,6 +193,89 @@ public sealed class AvatarSessionTests
         Assert.Equal(before, FfiHandle.Outstanding);
         await room.DisposeAsync(); // after a server-side disconnection: nothing left to do
         Assert.Empty(library.Sent(r => r.Disconnect));
+    }
+
+    [Fact]
+    public async Task Through_a_conversation_link_in_avatar_mode_no_microphone_is_opened_and_the_agents_segments_play_on_every_join()
+    {
+        var library = new RecordedLibrary();
+        var before = FfiHandle.Outstanding;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var sink = new RecordingSink();
+        var session = new AvatarSession(sink, Agent);
+        var handler = new AvatarHandler(session);
+        var options = new Conversations.LiveKitLinkOptions
+        {
+            Url = "wss://tenant.livekit.cloud",
+            ConversationId = "c-avatar",
+            AudioOnly = true,
+            ListenToMicrophones = false,
+            Token = _ => ValueTask.FromResult("tenant-token"),
+        };
+        var link = await Conversations.LiveKitConversationLink.StartAsync(library.Client, options, handler, clock, CancellationToken.None);
+        Assert.Equal(1, handler.Joins);
+        Assert.Single(library.Sent(r => r.RegisterRpcMethod), m => m.Method == AvatarProtocol.ClearBufferMethod);
+
+        // The end user and the agent are standard participants of the tenant's room: nobody's microphone is opened.
+        foreach (var who in new[] { "user-1", Agent })
+        {
+            library.EmitRoomEvent(new RoomEvent
+            {
+                ParticipantConnected = new ParticipantConnected
+                {
+                    Info = new OwnedParticipant { Handle = new FfiOwnedHandle { Id = library.NextHandle() }, Info = new ParticipantInfo { Identity = who, Kind = ParticipantKind.Standard } },
+                },
+            });
+        }
+        var pcm = Tone(24_000, 0.2, 300);
+        var reader = OpenStream(library, "seg-1", 24_000, 1);
+        foreach (var chunk in Chunks(pcm, 999)) SendChunk(library, reader, chunk);
+        EndStream(library, reader);
+        await Eventually.WaitAsync(() => Finished(library).Any(), "the segment is played and reported through the link's pump");
+        Assert.Empty(library.Sent(r => r.AudioStreamFromParticipant));
+        Assert.InRange(Finished(library).Single().Payload.PlaybackPosition, 0.19, 0.21);
+        Assert.Contains(handler.Seen, e => e is ParticipantJoined { Participant.Identity: Agent });
+
+        // Lost for good and rejoined: the clear-buffer method is registered on the new room too.
+        library.EmitRoomEvent(new RoomEvent { Disconnected = new Disconnected { Reason = DisconnectReason.SignalClose } });
+        await Eventually.WaitAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            return link.Joins == 2 && link.IsConnected;
+        }, "the link rejoins");
+        Assert.Equal(2, handler.Joins);
+        Assert.Equal(2, library.Sent(r => r.RegisterRpcMethod).Count(m => m.Method == AvatarProtocol.ClearBufferMethod));
+
+        await link.DisposeAsync();
+        await session.DisposeAsync();
+        Assert.Equal(before, FfiHandle.Outstanding);
+    }
+
+    /// <summary>What the worker's session does in avatar mode: hands the link's rooms and events to the avatar session.</summary>
+    private sealed class AvatarHandler(AvatarSession session) : Conversations.ILiveKitConversationHandler, Conversations.ILiveKitRoomObserver
+    {
+        public int Joins;
+
+        public ConcurrentQueue<LiveKitRoomEvent> Seen { get; } = new();
+
+        public ValueTask OnMicrophoneAsync(string participantIdentity, PcmFrame frame, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("no microphone in avatar mode");
+
+        public ValueTask OnMessageAsync(string participantIdentity, ReadOnlyMemory<byte> json, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask OnJoinedAsync(LiveKitRoom room, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Joins);
+            session.Attach(room);
+            session.StartSegments();
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask OnRoomEventAsync(LiveKitRoomEvent roomEvent, CancellationToken cancellationToken)
+        {
+            Seen.Enqueue(roomEvent);
+            await session.HandleAsync(roomEvent, cancellationToken);
+        }
     }
 
     private static IEnumerable<(PerformRpcRequest Request, PlaybackFinished Payload)> Finished(RecordedLibrary library) =>

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Platform.Contracts;
+using Platform.Render.Audio;
+using Platform.Render.Face;
+using Platform.Render.Sessions;
+using Platform.Render.Worker.Media;
+
+namespace Platform.Render.Worker.Tests.Media;
+
+/// <summary>
+/// Avatar mode's speech into the engine: the tenant agent's segments through <see cref="AvatarSpeech"/> into a real
+/// session (echo mode, Flite speech as the agent's audio), on the media clock: what each segment end and each clear
+/// report as played is what the session says it played.
+/// </summary>
+public sealed class AvatarSpeechTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Chunk = 320; // 20 ms of microphone silence at 16 kHz: the media clock
+
+    [Fact]
+    public async Task Segments_play_as_utterances_report_what_was_played_and_a_clear_cuts_the_current_one()
+    {
+        Assert.Null(WorkerEngine.Unavailable());
+        using var engine = new WorkerEngine();
+        var spec = new SessionSpec(ConversationId.New(TenantId.New()), """{"audio_only":true}""", """{"pipeline_mode":"full"}""", "Anna", null, [], 1, 0,
+            LiveKitRoom: "tenant-room", AvatarAgent: "agent-7");
+        var settings = SessionSettings.From(spec);
+        Assert.Equal(SessionMode.Echo, settings.Options.Mode); // the agent does the thinking
+        var (resources, owned) = engine.For(settings);
+        var sink = new Sink();
+        await using var session = new ConversationSession(resources, settings.Options, sink, settings.Llm);
+        var speech = new AvatarSpeech(session);
+        sink.Speech = speech;
+        await session.StartAsync();
+        var clock = new MediaClock(session);
+
+        // Nothing pushed: nothing said.
+        Assert.Equal(TimeSpan.Zero, await speech.EndSegmentAsync(CancellationToken.None));
+
+        // A whole segment: played to the end, its length reported.
+        var first = At48k(MediaTestKit.Speech("Thank you for calling, how can I help?"));
+        await PushSegmentAsync(speech, first);
+        var played = await clock.RunUntilAsync(speech.EndSegmentAsync(CancellationToken.None).AsTask());
+        var length = AudioFormat.Output48k.DurationOf(first.Length);
+        Assert.InRange(played.TotalMilliseconds, length.TotalMilliseconds - 40, length.TotalMilliseconds + 40);
+        var stopped = sink.Events.Single(e => e.Type == SessionEventTypes.ReplicaStoppedSpeaking);
+        Assert.Equal("avatar-1", stopped.InferenceId);
+        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.InferenceId == "avatar-1");
+
+        // The next segment is cut 600 ms into its playback: the clear reports about that much, and the session was interrupted.
+        var second = At48k(MediaTestKit.Speech("Our opening hours are from nine in the morning until six in the evening, every day."));
+        await PushSegmentAsync(speech, second);
+        await clock.RunUntilAsync(Task.Run(async () =>
+        {
+            while (!sink.Events.Any(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.InferenceId == "avatar-2")) await Task.Delay(5);
+        }));
+        var startedAt = clock.Pushed;
+        await clock.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        var heard = await clock.RunUntilAsync(speech.ClearAsync(CancellationToken.None).AsTask());
+        output.WriteLine($"first segment {length.TotalMilliseconds:F0} ms, played {played.TotalMilliseconds:F0} ms; second cut after 600 ms of media, heard {heard.TotalMilliseconds:F0} ms");
+        Assert.InRange(heard.TotalMilliseconds, 350, 900);
+        Assert.True(heard < AudioFormat.Output48k.DurationOf(second.Length) / 2);
+        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaInterrupted && e.InferenceId == "avatar-2");
+        Assert.True(clock.Pushed - startedAt < TimeSpan.FromSeconds(2), "the clear did not wait for the segment to play out");
+
+        // A clear with nothing playing reports nothing played.
+        Assert.Equal(TimeSpan.Zero, await speech.ClearAsync(CancellationToken.None));
+        foreach (var o in owned) o.Dispose();
+    }
+
+    private static async Task PushSegmentAsync(AvatarSpeech speech, short[] pcm48)
+    {
+        for (var i = 0; i < pcm48.Length; i += 960)
+        {
+            var n = Math.Min(960, pcm48.Length - i);
+            await speech.PushSegmentAudioAsync(PcmFrame.Rent(pcm48.AsSpan(i, n), AudioFormat.Output48k, AudioFormat.Output48k.DurationOf(i)), CancellationToken.None);
+        }
+    }
+
+    private static short[] At48k(short[] pcm16) => new Resampler(16_000, 48_000).Process(pcm16);
+
+    /// <summary>Drives the session's media clock with microphone silence (bounded, real time as a guard only).</summary>
+    private sealed class MediaClock(ConversationSession session)
+    {
+        private readonly short[] _silence = new short[Chunk];
+        private long _samples;
+
+        public TimeSpan Pushed => MediaTime.FromSamples(_samples, 16_000);
+
+        public async Task AdvanceAsync(TimeSpan duration)
+        {
+            var until = _samples + MediaTime.ToSamples(duration, 16_000);
+            while (_samples < until) await PushAsync();
+        }
+
+        public async Task<T> RunUntilAsync<T>(Task<T> done)
+        {
+            await RunUntilAsync((Task)done);
+            return await done;
+        }
+
+        public async Task RunUntilAsync(Task done)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!done.IsCompleted)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the session did not get there within a minute of real time");
+                await PushAsync();
+            }
+            await done;
+        }
+
+        private async Task PushAsync()
+        {
+            await session.PushAudioAsync(_silence);
+            _samples += Chunk;
+            // Stay near the loop: it, not the test, decides when a segment starts and stops.
+            var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (session.Clock < Pushed - TimeSpan.FromMilliseconds(60) && DateTime.UtcNow < waitUntil) await Task.Delay(1);
+        }
+    }
+
+    private sealed class Sink : IMediaSink
+    {
+        public AvatarSpeech? Speech { get; set; }
+
+        private readonly ConcurrentQueue<SessionEvent> _events = new();
+
+        public IReadOnlyList<SessionEvent> Events => [.. _events];
+
+        public ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken)
+        {
+            frame.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
+        {
+            frame.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
+        {
+            _events.Enqueue(sessionEvent);
+            Speech?.OnSessionEvent(sessionEvent);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
