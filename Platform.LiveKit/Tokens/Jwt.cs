@@ -22,13 +22,19 @@ internal static class Jwt
         return string.Concat(Encoding.ASCII.GetString(signingInput), ".", Base64Url.EncodeToString(mac));
     }
 
+    /// <summary>The positions of a compact JWT's two dots (header.payload.signature, none of them empty but the payload).</summary>
+    public static bool TrySplit(string token, out int first, out int last)
+    {
+        first = token.IndexOf('.');
+        last = token.LastIndexOf('.');
+        return first > 0 && last != first && last != token.Length - 1 && token.IndexOf('.', first + 1) == last;
+    }
+
     /// <summary>Checks form, algorithm and signature; on success returns the payload bytes (not yet trusted for time).</summary>
     public static TokenRejection? TryVerifySignature(string token, string secret, out byte[] payload)
     {
         payload = [];
-        var first = token.IndexOf('.');
-        var last = token.LastIndexOf('.');
-        if (first <= 0 || last == first || last == token.Length - 1 || token.IndexOf('.', first + 1) != last)
+        if (!TrySplit(token, out var first, out var last))
             return TokenRejection.Malformed;
         try
         {

@@ -87,9 +87,7 @@ public sealed class LiveKitTokenVerifier
     public static bool TryReadUnverified(string token, out VerifiedToken? claims)
     {
         claims = null;
-        var first = token.IndexOf('.');
-        var last = token.LastIndexOf('.');
-        if (first <= 0 || last == first || last == token.Length - 1 || token.IndexOf('.', first + 1) != last)
+        if (!Jwt.TrySplit(token, out var first, out var last))
         {
             return false;
         }

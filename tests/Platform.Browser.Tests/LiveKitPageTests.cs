@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Platform.LiveKit;
 using Platform.Testing;
 using Platform.Testing.LiveKit;
 using static Microsoft.Playwright.Assertions;
@@ -25,19 +23,9 @@ public sealed class LiveKitBrowserFixture : BrowserFixture
         LiveKit.SignalClock = Cluster.Time; // tokens are minted on the cluster's logical clock
     }
 
-    protected override Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync(configure: silo =>
-        silo.Services.Configure<LiveKitOptions>(o =>
-        {
-            o.Url = LiveKit.Url;
-            o.ApiKey = FakeLiveKitServer.ApiKey;
-            o.ApiSecret = FakeLiveKitServer.ApiSecret;
-            o.MaxAttempts = 1;
-        }));
+    protected override Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync(configure: LiveKit.ConfigureSilo);
 
-    protected override void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder
-        .UseSetting("LiveKit:Url", LiveKit.Url)
-        .UseSetting("LiveKit:ApiKey", FakeLiveKitServer.ApiKey)
-        .UseSetting("LiveKit:ApiSecret", FakeLiveKitServer.ApiSecret);
+    protected override void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => LiveKit.ConfigureApi(builder);
 
     public override async Task DisposeAsync()
     {

@@ -28,19 +28,10 @@ public sealed class LiveKitApiFixture : ApiFixture
     protected override Task<PlatformCluster> StartClusterAsync() => PlatformCluster.StartAsync(configure: silo =>
     {
         AllowLoopbackWebhooks(silo);
-        silo.Services.Configure<LiveKitOptions>(o =>
-        {
-            o.Url = LiveKit.Url;
-            o.ApiKey = FakeLiveKitServer.ApiKey;
-            o.ApiSecret = FakeLiveKitServer.ApiSecret;
-            o.MaxAttempts = 1;
-        });
+        LiveKit.ConfigureSilo(silo);
     });
 
-    protected override void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder
-        .UseSetting("LiveKit:Url", LiveKit.Url)
-        .UseSetting("LiveKit:ApiKey", FakeLiveKitServer.ApiKey)
-        .UseSetting("LiveKit:ApiSecret", FakeLiveKitServer.ApiSecret);
+    protected override void ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => LiveKit.ConfigureApi(builder);
 
     public override async Task DisposeAsync()
     {

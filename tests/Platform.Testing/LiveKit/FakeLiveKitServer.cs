@@ -67,6 +67,21 @@ public sealed class FakeLiveKitServer : IAsyncDisposable
 
     public static LiveKitOptions Options(string url) => new() { Url = url, ApiKey = ApiKey, ApiSecret = ApiSecret };
 
+    /// <summary>Points a silo's LiveKit settings at this server (one attempt per call: tests see failures at once).</summary>
+    public void ConfigureSilo(Orleans.Hosting.ISiloBuilder silo) => silo.Services.Configure<LiveKitOptions>(o =>
+    {
+        o.Url = Url;
+        o.ApiKey = ApiKey;
+        o.ApiSecret = ApiSecret;
+        o.MaxAttempts = 1;
+    });
+
+    /// <summary>Points the Api's LiveKit settings at this server.</summary>
+    public Microsoft.AspNetCore.Hosting.IWebHostBuilder ConfigureApi(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder
+        .UseSetting("LiveKit:Url", Url)
+        .UseSetting("LiveKit:ApiKey", ApiKey)
+        .UseSetting("LiveKit:ApiSecret", ApiSecret);
+
     public static async Task<FakeLiveKitServer> StartAsync()
     {
         var server = new FakeLiveKitServer();
