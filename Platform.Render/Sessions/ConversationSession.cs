@@ -192,6 +192,12 @@ public sealed partial class ConversationSession : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _sender = Task.Run(SendLoopAsync, CancellationToken.None);
+        if (_llm is not null)
+        {
+            var stopping = _stop.Token;
+            _ = Task.Run(() => _llm.WarmUpAsync(stopping), CancellationToken.None); // ready before the user speaks; never throws
+        }
+
         var (stream, error) = await _resources.Recognizer.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
         if (stream is null)
         {

@@ -21,6 +21,9 @@ internal interface ILlmBackend
     bool IsBuiltIn { get; }
 
     IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>Gets ready for the first turn before the user speaks; never throws (a failed warm-up changes nothing).</summary>
+    Task WarmUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary><c>platform/repeat</c>: answers with the user's last utterance. No network.</summary>

@@ -45,6 +45,9 @@ public sealed partial class LlmConversation
 
     public LlmSettings Settings { get; }
 
+    /// <summary>Prepares the first turn (compiled client code, an open connection to the endpoint); never throws.</summary>
+    public Task WarmUpAsync(CancellationToken cancellationToken = default) => _backend.WarmUpAsync(cancellationToken);
+
     private readonly Lock _contextGate = new();
     private string? _conversationalContext;
 

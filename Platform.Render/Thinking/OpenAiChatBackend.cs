@@ -24,13 +24,19 @@ internal sealed class OpenAiChatBackend : ILlmBackend
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>The client's request and streaming code, compiled once per process against a canned answer (no network).</summary>
+    private static readonly Lazy<Task> CompiledOnce = new(CompileStreamingPathAsync);
+
     private readonly ChatClient _client;
     private readonly IReadOnlyList<ChatTool> _tools;
-    private OpenAiChatBackend(ChatClient client, IReadOnlyList<ChatTool> tools, string model)
+    private readonly Uri _models;
+
+    private OpenAiChatBackend(ChatClient client, IReadOnlyList<ChatTool> tools, string model, Uri endpoint)
     {
         _client = client;
         _tools = tools;
         Model = model;
+        _models = new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/models");
     }
 
     public string Model { get; }
@@ -79,7 +85,75 @@ internal sealed class OpenAiChatBackend : ILlmBackend
 
         // The client requires a credential; for keyless endpoints the policy removes the header it produces.
         var client = new ChatClient(settings.Model, new ApiKeyCredential(keyless ? "unused" : settings.ApiKey!), options);
-        return new OpenAiChatBackend(client, tools, settings.Model);
+        return new OpenAiChatBackend(client, tools, settings.Model, endpoint);
+    }
+
+    /// <summary>
+    /// The first turn of a process paid ≈ 450 ms for compiling the client's code and opening the connection. Both are
+    /// done here, while the replica waits for its user: the streaming path runs once per process on a canned answer,
+    /// and <c>GET {base_url}/models</c> (OpenAI's model list, served by compatible servers; its answer is not read)
+    /// opens a pooled connection to the persona's endpoint through the same pipeline, headers and key included.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CompiledOnce.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var message = _client.Pipeline.CreateMessage();
+            message.Request.Method = "GET";
+            message.Request.Uri = _models;
+            message.Apply(new RequestOptions { CancellationToken = cancellationToken, ErrorOptions = ClientErrorBehaviors.NoThrow });
+            await _client.Pipeline.SendAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // An unreachable or refusing endpoint is the first turn's to report, in events; a warm-up says nothing.
+        }
+    }
+
+    private static async Task CompileStreamingPathAsync()
+    {
+        try
+        {
+            using var canned = new HttpClient(new CannedStreamHandler());
+            using var tool = JsonDocument.Parse("""{"type":"function","function":{"name":"warm_up","parameters":{"type":"object","properties":{}}}}""");
+            using var extra = JsonDocument.Parse("""{"temperature":0}""");
+            var settings = new LlmSettings("warm-up", "http://warm-up.invalid/v1", "warm-up",
+                new Dictionary<string, string> { ["X-Warm-Up"] = "1" }, extra.RootElement, [tool.RootElement]);
+            var backend = Create(settings, canned);
+            await foreach (var _ in backend.StreamAsync("warm-up", [HistoryMessage.User("warm up")], CancellationToken.None).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception)
+        {
+            // Only speed is at stake.
+        }
+    }
+
+    /// <summary>Answers any request with a short chat-completion stream in OpenAI's SSE shape: text, a tool call, finish, [DONE].</summary>
+    private sealed class CannedStreamHandler : HttpMessageHandler
+    {
+        private const string Chunk = """data: {"id":"w","object":"chat.completion.chunk","created":0,"model":"warm-up","choices":[{"index":0,"delta":""";
+
+        private const string Body =
+            Chunk + """{"role":"assistant","content":"Sure,"},"finish_reason":null}]}""" + "\n\n" +
+            Chunk + """{"tool_calls":[{"index":0,"id":"call_w","type":"function","function":{"name":"warm_up","arguments":"{}"}}]},"finish_reason":null}]}""" + "\n\n" +
+            Chunk + """{},"finish_reason":"stop"}]}""" + "\n\n" +
+            "data: [DONE]\n\n";
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Content is not null)
+            {
+                await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent(Body, System.Text.Encoding.UTF8, "text/event-stream"),
+            };
+        }
     }
 
     public async IAsyncEnumerable<LlmDelta> StreamAsync(string? systemMessage, IReadOnlyList<HistoryMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -307,4 +307,41 @@ public sealed class LlmConversationTests
         Assert.True(metrics.Total >= metrics.FirstClause);
         Assert.Equal(metrics.FirstClause, events.OfType<LlmClause>().First().Elapsed);
     }
+
+    [Fact]
+    public async Task Warming_up_lists_the_models_with_the_personas_key_and_headers_and_the_first_turn_reuses_that_connection()
+    {
+        await using var server = await OpenAiChatServer.StartAsync();
+        server.Responder = _ => ChatScript.Reply("Ready.");
+        var settings = Settings(server) with { Headers = new Dictionary<string, string> { ["X-Tenant"] = "acme" } };
+        var llm = new LlmConversation(settings, Options(), new FakeTimeProvider());
+
+        await llm.WarmUpAsync();
+
+        var warm = Assert.Single(server.ModelListRequests);
+        Assert.Equal(("GET", "/v1/models"), (warm.Method, warm.Path));
+        Assert.Equal("Bearer sk-test-123", warm.Headers["Authorization"]);
+        Assert.Equal("acme", warm.Headers["X-Tenant"]);
+        Assert.Empty(server.Requests); // no chat request, nothing billed by the tenant's provider
+
+        var events = await CollectAsync(llm.RespondAsync("Hi!", turnIdx: 1));
+        Assert.Equal(["Ready."], events.Clauses());
+        Assert.Equal(warm.ConnectionId, Assert.Single(server.Requests).ConnectionId);
+    }
+
+    [Fact]
+    public async Task Warming_up_against_an_unreachable_endpoint_returns_quietly_and_the_turn_reports_the_failure()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+        var llm = new LlmConversation(new LlmSettings("m", $"http://127.0.0.1:{port}/v1", "sk-x"), Options(), new FakeTimeProvider());
+
+        await llm.WarmUpAsync(); // does not throw
+
+        var events = await CollectAsync(llm.RespondAsync("Hi!", turnIdx: 1));
+        Assert.NotEmpty(events.OfType<LlmError>());
+        Assert.Equal(LlmTurnOutcome.Failed, events.Ended().Outcome);
+    }
 }

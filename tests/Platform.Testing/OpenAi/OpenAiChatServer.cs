@@ -51,6 +51,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly OpenAiChatServerOptions _options;
     private readonly List<RecordedRequest> _requests = [];
+    private readonly List<RecordedRequest> _modelLists = [];
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -88,6 +89,18 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The <c>GET /v1/models</c> requests received (clients warming up), in order; not in <see cref="Requests"/>.</summary>
+    public IReadOnlyList<RecordedRequest> ModelListRequests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _modelLists];
+            }
+        }
+    }
+
     public static async Task<OpenAiChatServer> StartAsync(OpenAiChatServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new OpenAiChatServerOptions();
@@ -97,7 +110,7 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         var app = builder.Build();
         var server = new OpenAiChatServer(app, options);
         app.MapPost("/v1/chat/completions", server.HandleChatAsync);
-        app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = Array.Empty<object>() }));
+        app.MapGet("/v1/models", server.HandleModels);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.Root = new Uri(address.TrimEnd('/') + "/");
@@ -139,6 +152,22 @@ public sealed class OpenAiChatServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    private IResult HandleModels(HttpContext context)
+    {
+        lock (_gate)
+        {
+            _modelLists.Add(new RecordedRequest(_modelLists.Count, context.Request.Method, context.Request.Path, Headers(context), "")
+            {
+                ConnectionId = context.Connection.Id,
+            });
+        }
+
+        return Results.Json(new { @object = "list", data = new[] { new { id = "test-model", @object = "model", created = 0, owned_by = "tests" } } });
+    }
+
+    private static Dictionary<string, string> Headers(HttpContext context) =>
+        context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+
     private async Task HandleChatAsync(HttpContext context)
     {
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
@@ -149,11 +178,11 @@ public sealed class OpenAiChatServer : IAsyncDisposable
             body = await reader.ReadToEndAsync(context.RequestAborted);
         }
 
-        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var headers = Headers(context);
         RecordedRequest recorded;
         lock (_gate)
         {
-            recorded = new RecordedRequest(_requests.Count, context.Request.Method, context.Request.Path, headers, body);
+            recorded = new RecordedRequest(_requests.Count, context.Request.Method, context.Request.Path, headers, body) { ConnectionId = context.Connection.Id };
             _requests.Add(recorded);
             var changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -36,6 +36,9 @@ public sealed class RecordedRequest
 
     public int Index { get; }
 
+    /// <summary>Kestrel's id of the TCP connection the request came on (the same id: a reused pooled connection).</summary>
+    public string ConnectionId { get; init; } = "";
+
     public string Method { get; }
 
     public string Path { get; }
