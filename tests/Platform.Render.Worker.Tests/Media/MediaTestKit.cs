@@ -86,7 +86,7 @@ internal sealed class MediaTestKit : IAsyncDisposable
         _workers.Remove(worker);
     }
 
-    public async Task<ConversationId> ConversationAsync(string? greeting = "Hello, I am here.", string? personaExtra = null)
+    public async Task<ConversationId> ConversationAsync(string? greeting = "Hello, I am here.", string? personaExtra = null, JsonObject? properties = null)
     {
         var tenant = TenantId.New();
         await Grains.GetGrain<ITenantGrain>(tenant.ToGrainKey()).CreateAsync("T", TenantPlan.Default with { MaxConcurrentConversations = 100 });
@@ -100,6 +100,10 @@ internal sealed class MediaTestKit : IAsyncDisposable
         if (greeting is not null)
         {
             body["custom_greeting"] = greeting;
+        }
+        if (properties is not null)
+        {
+            body["properties"] = properties;
         }
         var conversation = await Grains.GetGrain<IConversationGrain>(id.ToGrainKey()).CreateAsync(body.ToJsonString());
         Assert.True(conversation.IsOk, conversation.Problem?.Detail);
