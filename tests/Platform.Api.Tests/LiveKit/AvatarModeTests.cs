@@ -13,22 +13,11 @@ namespace Platform.Api.Tests.LiveKit;
 [Collection(ApiCollection.Name)]
 public sealed class AvatarModeTests(ApiFixture fx)
 {
-    private const string TenantLiveKit = "wss://livekit.tenant.example";
+    private const string TenantLiveKit = Platform.Testing.LiveKit.TenantLiveKit.Url;
 
     /// <summary>A token as the tenant's LiveKit server would mint it with their own key (as LiveKit's avatar plugins do).</summary>
-    private string TenantToken(Func<TokenGrants, TokenGrants>? change = null, TimeSpan? lifetime = null)
-    {
-        var issuer = new LiveKitTokenIssuer(new LiveKitOptions { Url = TenantLiveKit, ApiKey = "APItenantKey", ApiSecret = "tenant-secret-0123456789abcdef0123456789abcdef" }, fx.Cluster.Time);
-        var grants = new TokenGrants
-        {
-            Identity = "avatar-worker",
-            Name = "Avatar",
-            Kind = TokenKinds.Agent,
-            Attributes = new Dictionary<string, string> { ["lk.publish_on_behalf"] = "agent-7" },
-            Video = new VideoGrant { RoomJoin = true, Room = "support-room-42" },
-        };
-        return issuer.CreateToken(change?.Invoke(grants) ?? grants, lifetime ?? TimeSpan.FromHours(1));
-    }
+    private string TenantToken(Func<TokenGrants, TokenGrants>? change = null, TimeSpan? lifetime = null) =>
+        Platform.Testing.LiveKit.TenantLiveKit.Token(fx.Cluster.Time, change, lifetime);
 
     private static string Avatar(string token, string url = TenantLiveKit) =>
         $$""","properties":{"livekit_ws_url":"{{url}}","livekit_room_token":"{{token}}","max_call_duration":600}""";

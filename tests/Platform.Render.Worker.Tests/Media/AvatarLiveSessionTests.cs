@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Platform.Contracts;
-using Platform.LiveKit;
 using Platform.LiveKit.Ffi.Conversations;
 using Platform.LiveKit.Ffi.Proto;
 using Platform.LiveKit.Ffi.Tests;
-using Platform.LiveKit.Tokens;
 using Platform.Testing;
+using Platform.Testing.LiveKit;
 
 namespace Platform.Render.Worker.Tests.Media;
 
@@ -18,8 +17,7 @@ namespace Platform.Render.Worker.Tests.Media;
 /// </summary>
 public sealed class AvatarLiveSessionTests
 {
-    private const string TenantLiveKit = "wss://livekit.tenant.example";
-    private const string Agent = "agent-7";
+    private const string Agent = TenantLiveKit.Agent;
 
     [Fact]
     public async Task In_avatar_mode_the_worker_joins_the_tenants_room_opens_no_microphone_and_reports_itself_and_the_agent_as_they_come_and_go()
@@ -32,17 +30,10 @@ public sealed class AvatarLiveSessionTests
             joins.Enqueue(options);
             return await LiveKitConversationLink.StartAsync(library.Client, options, handler, time, cancellationToken);
         });
-        var issuer = new LiveKitTokenIssuer(new LiveKitOptions { Url = TenantLiveKit, ApiKey = "APItenantKey", ApiSecret = "tenant-secret-0123456789abcdef0123456789abcdef" }, kit.Cluster.Time);
-        var token = issuer.CreateToken(new TokenGrants
-        {
-            Identity = "avatar-worker",
-            Kind = TokenKinds.Agent,
-            Attributes = new Dictionary<string, string> { ["lk.publish_on_behalf"] = Agent },
-            Video = new VideoGrant { RoomJoin = true, Room = "support-room-42" },
-        }, TimeSpan.FromHours(1));
+        var token = TenantLiveKit.Token(kit.Cluster.Time);
         var conversation = await kit.ConversationAsync(greeting: null, properties: new JsonObject
         {
-            ["livekit_ws_url"] = TenantLiveKit,
+            ["livekit_ws_url"] = TenantLiveKit.Url,
             ["livekit_room_token"] = token,
         });
         var grain = kit.Grains.GetGrain<IConversationGrain>(conversation.ToGrainKey());
@@ -52,7 +43,7 @@ public sealed class AvatarLiveSessionTests
         await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(worker.Runner.FindRoom(conversation)?.Joined == true), MediaTestKit.Wait, "the tenant's room joined");
         var join = Assert.Single(joins);
-        Assert.Equal(TenantLiveKit, join.Url);
+        Assert.Equal(TenantLiveKit.Url, join.Url);
         Assert.Equal(token, await join.Token(CancellationToken.None));
         Assert.False(join.ListenToMicrophones);
 
@@ -85,13 +76,11 @@ public sealed class AvatarLiveSessionTests
 
         // Nobody's microphone was opened and none of our protocol went into the tenant's room.
         Assert.Empty(library.Sent(r => r.AudioStreamFromParticipant));
-        Assert.DoesNotContain(library.PublishedData, d => d.Topic == LiveKitMediaSinkTopic);
+        Assert.DoesNotContain(library.PublishedData, d => d.Topic == Platform.LiveKit.Ffi.Media.LiveKitMediaSink.InteractionsTopic);
 
         // The call ends: the worker leaves the tenant's room.
         Assert.True((await grain.EndAsync(ShutdownReasons.EndEndpoint)).IsOk);
         await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(library.Sent(r => r.Disconnect).Any()), MediaTestKit.Wait, "the room left");
     }
-
-    private static string LiveKitMediaSinkTopic => Platform.LiveKit.Ffi.Media.LiveKitMediaSink.InteractionsTopic;
 }
