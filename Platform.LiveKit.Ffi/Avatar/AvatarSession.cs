@@ -7,11 +7,14 @@ namespace Platform.LiveKit.Ffi.Avatar;
 
 /// <summary>
 /// Avatar mode: the worker is the face of a tenant's own LiveKit agent. Byte streams on <c>lk.audio_stream</c> are
-/// speech segments, resampled to 48 kHz mono and pushed to the <see cref="IAvatarAudioSink"/>; RPC
-/// <c>lk.clear_buffer</c> interrupts; the agent is told <c>lk.playback_started</c> when a segment starts playing and
-/// <c>lk.playback_finished</c> {<c>playback_position</c>, <c>interrupted</c>} when it ends or is cut off. It either
-/// reads a room's events itself (<see cref="StartAsync"/>) or is fed them by whoever pumps the room (a conversation's
-/// link: <see cref="Attach"/> on every (re)join, <see cref="HandleAsync"/> per event, <see cref="StartSegments"/> once).
+/// speech segments, resampled to 48 kHz mono and pushed to the <see cref="IAvatarAudioSink"/> as they arrive, so the
+/// next segment is queued while the one before it plays and they play back to back; RPC <c>lk.clear_buffer</c>
+/// interrupts. The agent is told, in segment order, <c>lk.playback_started</c> when a segment starts playing and
+/// <c>lk.playback_finished</c> {<c>playback_position</c>, <c>interrupted</c>} when it ends: once per segment it sent,
+/// a segment a clear dropped before it played included (position 0, interrupted), so the agent's count of segments
+/// played out matches its count of segments sent. It either reads a room's events itself (<see cref="StartAsync"/>)
+/// or is fed them by whoever pumps the room (a conversation's link: <see cref="Attach"/> on every (re)join,
+/// <see cref="HandleAsync"/> per event, <see cref="StartSegments"/> once).
 /// </summary>
 public sealed class AvatarSession : IAsyncDisposable
 {
@@ -22,10 +25,10 @@ public sealed class AvatarSession : IAsyncDisposable
     private readonly IAvatarAudioSink sink;
     private readonly string? agentIdentity;
     private readonly Channel<(ByteStreamReader Reader, long Epoch)> segments = Channel.CreateUnbounded<(ByteStreamReader, long)>();
+    private readonly Channel<(string Sender, SegmentPlayout Playout)> playouts = Channel.CreateUnbounded<(string, SegmentPlayout)>();
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock gate = new();
-    private long epoch;
-    private Segment? active;
+    private long epoch; // bumped by every clear: a segment sent before it is dropped
     private Task? run;
 
     /// <param name="room">The tenant's room, joined with the worker token.</param>
@@ -52,7 +55,7 @@ public sealed class AvatarSession : IAsyncDisposable
     }
 
     /// <summary>Starts playing the segments <see cref="HandleAsync"/> receives (once).</summary>
-    public void StartSegments() => run ??= Task.Run(() => SegmentLoopAsync(stopping.Token));
+    public void StartSegments() => run ??= Task.WhenAll(Task.Run(() => SegmentLoopAsync(stopping.Token)), Task.Run(() => NotifyLoopAsync(stopping.Token)));
 
     /// <summary>One of the room's events; false once the room disconnected.</summary>
     public async ValueTask<bool> HandleAsync(LiveKitRoomEvent ev, CancellationToken cancellationToken)
@@ -72,7 +75,7 @@ public sealed class AvatarSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Segments played to the end, and segments interrupted.</summary>
+    /// <summary>Segments reported played to the end, and segments reported interrupted.</summary>
     public (int Finished, int Interrupted) Segments => (finished, interrupted);
 
     private int finished;
@@ -83,7 +86,8 @@ public sealed class AvatarSession : IAsyncDisposable
     {
         var own = room ?? throw new InvalidOperationException("This session is fed by its room's pump: call Attach and HandleAsync.");
         Attach(own);
-        run = Task.WhenAll(Task.Run(() => EventLoopAsync(own, stopping.Token)), Task.Run(() => SegmentLoopAsync(stopping.Token)));
+        StartSegments();
+        run = Task.WhenAll(Task.Run(() => EventLoopAsync(own, stopping.Token)), run!);
         return Task.CompletedTask;
     }
 
@@ -110,100 +114,102 @@ public sealed class AvatarSession : IAsyncDisposable
 
     private bool IsAgent(string identity) => agentIdentity is null || identity == agentIdentity;
 
+    private bool IsCleared(long segmentEpoch) => segmentEpoch != Interlocked.Read(ref epoch);
+
+    /// <summary>
+    /// <c>lk.clear_buffer</c>: every segment sent so far is void (the sink ends those it began as interrupted; the
+    /// loops drop the rest); answered at once, the notifications follow as the sink reports what was heard.
+    /// </summary>
     private async Task ClearAsync(RpcInvocation invocation, CancellationToken cancellationToken)
     {
-        Segment? cut;
         lock (gate)
         {
             Interlocked.Increment(ref epoch);
-            cut = active;
-            active = null;
         }
-        var position = await sink.ClearAsync(cancellationToken).ConfigureAwait(false);
+        await sink.ClearAsync(cancellationToken).ConfigureAwait(false);
         Volatile.Read(ref room)?.RespondToRpc(invocation, "ok");
-        if (cut is not null)
-        {
-            Interlocked.Increment(ref interrupted);
-            await NotifyFinishedAsync(cut.Sender, position, interrupted: true, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async Task SegmentLoopAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (reader, segmentEpoch) in segments.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            if (segmentEpoch != Interlocked.Read(ref epoch))
+            await foreach (var (reader, segmentEpoch) in segments.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await DrainAsync(reader, cancellationToken).ConfigureAwait(false); // sent before an interruption: flushed
-                continue;
+                SegmentPlayout? playout = null;
+                lock (gate)
+                {
+                    // Under the gate: a clear either voids this segment before it begins or finds it begun in the sink.
+                    if (!IsCleared(segmentEpoch)) playout = sink.BeginSegment();
+                }
+                if (playout is null)
+                {
+                    // Sent before an interruption: flushed unheard, and reported so.
+                    playouts.Writer.TryWrite((reader.ParticipantIdentity, SegmentPlayout.Completed(started: false, interrupted: true)));
+                    await DrainAsync(reader, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                playouts.Writer.TryWrite((reader.ParticipantIdentity, playout));
+                await ReceiveSegmentAsync(reader, segmentEpoch, cancellationToken).ConfigureAwait(false);
             }
-            await PlaySegmentAsync(reader, segmentEpoch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            playouts.Writer.TryComplete();
         }
     }
 
-    private async Task PlaySegmentAsync(ByteStreamReader reader, long segmentEpoch, CancellationToken cancellationToken)
+    /// <summary>Pushes a segment's audio to the sink as it arrives and ends it; does not wait for it to play.</summary>
+    private async Task ReceiveSegmentAsync(ByteStreamReader reader, long segmentEpoch, CancellationToken cancellationToken)
     {
         var rate = AvatarProtocol.TryParseInt(reader.Attributes, AvatarProtocol.SampleRateAttribute, out var r) && r > 0 ? r : AvatarProtocol.DefaultSampleRate;
         var channels = AvatarProtocol.TryParseInt(reader.Attributes, AvatarProtocol.ChannelsAttribute, out var c) && c > 0 ? c : 1;
-        var segment = new Segment(reader.ParticipantIdentity, new PcmAssembler(rate, channels));
-        lock (gate)
-        {
-            if (segmentEpoch != Interlocked.Read(ref epoch)) return;
-            active = segment;
-        }
-
-        var current = true;
+        var assembler = new PcmAssembler(rate, channels);
         try
         {
             await foreach (var chunk in reader.Chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                current = IsCurrent(segment);
-                if (!current) continue; // interrupted: the rest of the stream is read and dropped
-                foreach (var frame in segment.Assembler.Push(chunk.Span))
-                {
-                    await PushAsync(segment, frame, cancellationToken).ConfigureAwait(false);
-                }
+                if (IsCleared(segmentEpoch)) continue; // interrupted: the rest of the stream is read and dropped
+                await PushAsync(assembler.Push(chunk.Span), segmentEpoch, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (FfiException)
         {
             // The sender aborted the stream: what arrived is played and the segment ends normally.
         }
-        if (!IsCurrent(segment)) return;
-        foreach (var frame in segment.Assembler.Flush())
+        if (IsCleared(segmentEpoch)) return;
+        await PushAsync(assembler.Flush(), segmentEpoch, cancellationToken).ConfigureAwait(false);
+        await sink.EndSegmentAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PushAsync(IEnumerable<PcmFrame> frames, long segmentEpoch, CancellationToken cancellationToken)
+    {
+        foreach (var frame in frames)
         {
-            await PushAsync(segment, frame, cancellationToken).ConfigureAwait(false);
+            if (IsCleared(segmentEpoch))
+            {
+                frame.Dispose();
+                continue;
+            }
+            await sink.PushSegmentAudioAsync(frame, cancellationToken).ConfigureAwait(false);
         }
-        if (!segment.Started) await StartedAsync(segment, cancellationToken).ConfigureAwait(false); // an empty segment still starts and ends
-        var played = await sink.EndSegmentAsync(cancellationToken).ConfigureAwait(false);
-        lock (gate)
+    }
+
+    /// <summary>Tells the agent, segment by segment in the order it sent them, when each started and how it ended.</summary>
+    private async Task NotifyLoopAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var (sender, playout) in playouts.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!ReferenceEquals(active, segment)) return; // a clear won the race: it reports the interruption
-            active = null;
+            await Task.WhenAny(playout.Started, playout.Ended).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (playout.HasStarted)
+            {
+                await CallAgentAsync(sender, AvatarProtocol.PlaybackStartedMethod, "{}", cancellationToken).ConfigureAwait(false);
+            }
+            var end = await playout.Ended.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref end.Interrupted ? ref interrupted : ref finished);
+            await CallAgentAsync(sender, AvatarProtocol.PlaybackFinishedMethod, AvatarProtocol.PlaybackFinishedPayload(end.Position, end.Interrupted), cancellationToken).ConfigureAwait(false);
         }
-        Interlocked.Increment(ref finished);
-        await NotifyFinishedAsync(segment.Sender, played, interrupted: false, cancellationToken).ConfigureAwait(false);
     }
-
-    private bool IsCurrent(Segment segment)
-    {
-        lock (gate) return ReferenceEquals(active, segment);
-    }
-
-    private async Task PushAsync(Segment segment, PcmFrame frame, CancellationToken cancellationToken)
-    {
-        if (!segment.Started) await StartedAsync(segment, cancellationToken).ConfigureAwait(false);
-        await sink.PushSegmentAudioAsync(frame, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task StartedAsync(Segment segment, CancellationToken cancellationToken)
-    {
-        segment.Started = true;
-        await CallAgentAsync(segment.Sender, AvatarProtocol.PlaybackStartedMethod, "{}", cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task NotifyFinishedAsync(string sender, TimeSpan position, bool interrupted, CancellationToken cancellationToken) =>
-        CallAgentAsync(sender, AvatarProtocol.PlaybackFinishedMethod, AvatarProtocol.PlaybackFinishedPayload(position, interrupted), cancellationToken);
 
     private async Task CallAgentAsync(string sender, string method, string payload, CancellationToken cancellationToken)
     {
@@ -248,15 +254,6 @@ public sealed class AvatarSession : IAsyncDisposable
             }
         }
         stopping.Dispose();
-    }
-
-    private sealed class Segment(string sender, PcmAssembler assembler)
-    {
-        public string Sender { get; } = sender;
-
-        public PcmAssembler Assembler { get; } = assembler;
-
-        public bool Started { get; set; }
     }
 
     /// <summary>Raw little-endian 16-bit PCM chunks (split anywhere) → 20 ms frames of 48 kHz mono, segment-relative time.</summary>

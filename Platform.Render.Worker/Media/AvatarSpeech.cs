@@ -6,9 +6,11 @@ namespace Platform.Render.Worker.Media;
 
 /// <summary>
 /// Avatar mode's speech into the engine: each segment of the tenant agent's audio is one <c>conversation.echo</c>
-/// utterance of the session (its own inference id; the mouth follows the audio's envelope), a segment ends once the
-/// session reports it stopped speaking it, and a clear is an interruption. How much was played comes from the
-/// session's own <c>replica.stopped_speaking</c> duration, so <c>lk.playback_finished</c> tells the agent what was heard.
+/// utterance of the session (its own inference id; the mouth follows the audio's envelope). The session queues them,
+/// so a segment pushed while the one before it plays follows it without a gap. A segment's playout starts on the
+/// session's <c>replica.started_speaking</c> for it and ends on its <c>replica.stopped_speaking</c>, whose duration is
+/// what was played (a <c>replica_interrupted</c> before it marks it cut), so <c>lk.playback_finished</c> tells the
+/// agent what was heard. A clear is an interruption: queued segments end unheard.
 /// </summary>
 public sealed class AvatarSpeech(ConversationSession session) : IAvatarAudioSink
 {
@@ -16,54 +18,40 @@ public sealed class AvatarSpeech(ConversationSession session) : IAvatarAudioSink
     private static readonly TimeSpan ClearGuard = TimeSpan.FromSeconds(2);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Segment> _open = []; // segments the session may still report on
-    private Segment? _current;
+    private readonly Dictionary<string, Segment> _open = []; // begun and not yet ended: the session may still report on them
+    private Segment? _current; // the one being pushed
     private int _segments;
+
+    public SegmentPlayout BeginSegment()
+    {
+        lock (_gate)
+        {
+            var segment = new Segment($"avatar-{++_segments}");
+            _open[segment.InferenceId] = segment;
+            _current = segment;
+            return segment.Playout;
+        }
+    }
 
     public async ValueTask PushSegmentAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
     {
         using (frame)
         {
-            Segment segment;
+            Segment? segment;
             lock (_gate)
             {
-                if (_current is null)
-                {
-                    _current = new Segment($"avatar-{Interlocked.Increment(ref _segments)}");
-                    _open[_current.InferenceId] = _current;
-                }
                 segment = _current;
-                segment.Pushed = true;
+                if (segment is not null) segment.Pushed = true;
+            }
+            if (segment is null)
+            {
+                return; // cleared: the rest of the segment is not said
             }
             await session.EchoAudioAsync(frame.Samples.ToArray(), frame.Format.SampleRate, done: false, segment.InferenceId, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public async ValueTask<TimeSpan> EndSegmentAsync(CancellationToken cancellationToken)
-    {
-        Segment? segment;
-        lock (_gate)
-        {
-            segment = _current;
-        }
-        if (segment is null || !segment.Pushed)
-        {
-            lock (_gate)
-            {
-                _current = null;
-            }
-            return TimeSpan.Zero; // nothing was said
-        }
-        await session.EchoAudioAsync(ReadOnlyMemory<short>.Empty, AudioFormat.Output48k.SampleRate, done: true, segment.InferenceId, cancellationToken).ConfigureAwait(false);
-        var played = await segment.Stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            if (ReferenceEquals(_current, segment)) _current = null;
-        }
-        return played;
-    }
-
-    public async ValueTask<TimeSpan> ClearAsync(CancellationToken cancellationToken)
+    public async ValueTask EndSegmentAsync(CancellationToken cancellationToken)
     {
         Segment? segment;
         lock (_gate)
@@ -71,37 +59,64 @@ public sealed class AvatarSpeech(ConversationSession session) : IAvatarAudioSink
             segment = _current;
             _current = null;
         }
-        await session.InterruptAsync(cancellationToken).ConfigureAwait(false);
         if (segment is null)
         {
-            return TimeSpan.Zero;
+            return; // cleared before its end
         }
-        if (!segment.Started)
+        if (!segment.Pushed)
         {
-            Close(segment, TimeSpan.Zero); // dropped before it played
-            return TimeSpan.Zero;
+            segment.Playout.Start(); // nothing to say: it starts and ends at once
+            Close(segment, TimeSpan.Zero, interrupted: false);
+            return;
         }
-        try
+        await session.EchoAudioAsync(ReadOnlyMemory<short>.Empty, AudioFormat.Output48k.SampleRate, done: true, segment.InferenceId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask ClearAsync(CancellationToken cancellationToken)
+    {
+        List<Segment> open;
+        lock (_gate)
         {
-            return await segment.Stopped.Task.WaitAsync(ClearGuard, cancellationToken).ConfigureAwait(false);
+            open = [.. _open.Values];
+            _current = null;
         }
-        catch (TimeoutException)
+        await session.InterruptAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var segment in open)
         {
-            Close(segment, segment.Heard);
-            return segment.Heard;
+            if (!segment.Playout.HasStarted)
+            {
+                Close(segment, TimeSpan.Zero, interrupted: true); // dropped before it played
+            }
+            else
+            {
+                _ = GuardAsync(segment);
+            }
         }
     }
 
-    private void Close(Segment segment, TimeSpan heard)
+    /// <summary>The session reports a cut segment stopped; if it does not within the guard, it ends with nothing known heard.</summary>
+    private async Task GuardAsync(Segment segment)
+    {
+        try
+        {
+            await segment.Playout.Ended.WaitAsync(ClearGuard).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Close(segment, TimeSpan.Zero, interrupted: true);
+        }
+    }
+
+    private void Close(Segment segment, TimeSpan heard, bool interrupted)
     {
         lock (_gate)
         {
             _open.Remove(segment.InferenceId);
         }
-        segment.Stopped.TrySetResult(heard);
+        segment.Playout.End(heard, interrupted);
     }
 
-    /// <summary>The session's events: a segment started, or stopped (played to the end or cut off).</summary>
+    /// <summary>The session's events: a segment started, was cut, or stopped (played to the end or cut off).</summary>
     public void OnSessionEvent(SessionEvent e)
     {
         Segment? segment;
@@ -113,14 +128,17 @@ public sealed class AvatarSpeech(ConversationSession session) : IAvatarAudioSink
         {
             return;
         }
-        if (e.Type == SessionEventTypes.ReplicaStartedSpeaking)
+        switch (e.Type)
         {
-            segment.Started = true;
-        }
-        else if (e.Type == SessionEventTypes.ReplicaStoppedSpeaking)
-        {
-            segment.Heard = e.Duration ?? TimeSpan.Zero;
-            Close(segment, segment.Heard);
+            case SessionEventTypes.ReplicaStartedSpeaking:
+                segment.Playout.Start();
+                break;
+            case SessionEventTypes.ReplicaInterrupted:
+                segment.Cut = true;
+                break;
+            case SessionEventTypes.ReplicaStoppedSpeaking:
+                Close(segment, e.Duration ?? TimeSpan.Zero, segment.Cut);
+                break;
         }
     }
 
@@ -128,12 +146,10 @@ public sealed class AvatarSpeech(ConversationSession session) : IAvatarAudioSink
     {
         public string InferenceId { get; } = inferenceId;
 
+        public SegmentPlayout Playout { get; } = new();
+
         public volatile bool Pushed;
 
-        public volatile bool Started;
-
-        public TimeSpan Heard;
-
-        public TaskCompletionSource<TimeSpan> Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public volatile bool Cut;
     }
 }

@@ -109,6 +109,97 @@ public sealed class AvatarSessionTests
     }
 
     [Fact]
+    public async Task The_next_segment_is_received_while_one_plays_and_the_agent_hears_of_each_in_order()
+    {
+        var library = new RecordedLibrary();
+        var sink = new RecordingSink(instant: false);
+        await using var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None);
+        await using var session = new AvatarSession(room, sink, Agent);
+        await session.StartAsync();
+
+        foreach (var (id, seconds) in new[] { ("seg-1", 0.2), ("seg-2", 0.1) })
+        {
+            var reader = OpenStream(library, id, 24_000, 1);
+            SendChunk(library, reader, Tone(24_000, seconds, 300));
+            EndStream(library, reader);
+        }
+
+        // Both segments are in the sink before the first one has even started: the second plays right after the first.
+        await Eventually.WaitAsync(() => sink.EndedSegments == 2, "both segments are pushed and ended");
+        Assert.Equal(14_400, sink.TotalSamples);
+        Assert.Empty(library.Sent(r => r.PerformRpc));
+
+        var (first, second) = (sink.Begun[0], sink.Begun[1]);
+        first.Start();
+        await Eventually.WaitAsync(() => library.Sent(r => r.PerformRpc).Count() == 1, "the first segment is reported started");
+        second.Start(); // (it cannot have started before the first ended; reported in order regardless)
+        second.End(TimeSpan.FromSeconds(0.1), interrupted: false);
+        await Task.Delay(50);
+        Assert.Single(library.Sent(r => r.PerformRpc)); // nothing of the second before the first has ended
+        first.End(TimeSpan.FromSeconds(0.2), interrupted: false);
+        await Eventually.WaitAsync(() => Finished(library).Count() == 2, "both segments are reported finished");
+
+        Assert.Equal([AvatarProtocol.PlaybackStartedMethod, AvatarProtocol.PlaybackFinishedMethod, AvatarProtocol.PlaybackStartedMethod, AvatarProtocol.PlaybackFinishedMethod],
+            library.Sent(r => r.PerformRpc).Select(p => p.Method));
+        Assert.Equal([(0.2, false), (0.1, false)], Finished(library).Select(f => (f.Payload.PlaybackPosition, f.Payload.Interrupted)));
+        Assert.Equal((2, 0), session.Segments);
+    }
+
+    [Fact]
+    public async Task A_clear_cuts_the_playing_segment_and_drops_the_queued_ones_each_reported_once()
+    {
+        var library = new RecordedLibrary();
+        var sink = new RecordingSink(instant: false) { HeardAtClear = TimeSpan.FromSeconds(0.15) };
+        await using var room = await LiveKitRoom.ConnectAsync(library.Client, "wss://tenant.livekit.cloud", "worker-token", null, CancellationToken.None);
+        await using var session = new AvatarSession(room, sink, Agent);
+        await session.StartAsync();
+
+        var readers = new[] { "seg-1", "seg-2" }.Select(id => OpenStream(library, id, 24_000, 1)).ToList();
+        foreach (var reader in readers)
+        {
+            SendChunk(library, reader, Tone(24_000, 0.3, 300));
+            EndStream(library, reader);
+        }
+        await Eventually.WaitAsync(() => sink.EndedSegments == 2, "both segments are pushed and ended");
+        sink.Begun[0].Start();
+        await Eventually.WaitAsync(() => library.Sent(r => r.PerformRpc).Count() == 1, "the first segment is reported started");
+
+        // A third segment is still arriving when the agent clears.
+        var third = OpenStream(library, "seg-3", 24_000, 1);
+        SendChunk(library, third, Tone(24_000, 0.1, 300));
+        await Eventually.WaitAsync(() => sink.Begun.Count == 3 && sink.TotalSamples > 2 * 14_400, "the third segment is being pushed");
+        library.Emit(new FfiEvent
+        {
+            RpcMethodInvocation = new RpcMethodInvocationEvent
+            {
+                LocalParticipantHandle = library.LocalParticipantHandle,
+                InvocationId = 78,
+                Method = AvatarProtocol.ClearBufferMethod,
+                RequestId = "req-2",
+                CallerIdentity = Agent,
+                Payload = "",
+                ResponseTimeoutMs = 5_000,
+            },
+        });
+        await Eventually.WaitAsync(() => Finished(library).Count() == 3, "every segment sent is reported once");
+        Assert.Equal("ok", Assert.Single(library.Sent(r => r.RpcMethodInvocationResponse)).Payload);
+        Assert.Equal([(0.15, true), (0.0, true), (0.0, true)], Finished(library).Select(f => (f.Payload.PlaybackPosition, f.Payload.Interrupted)));
+        Assert.Single(library.Sent(r => r.PerformRpc), p => p.Method == AvatarProtocol.PlaybackStartedMethod); // the dropped ones never started
+
+        // The rest of the third stream is read and dropped; a segment sent after the clear plays.
+        var pushed = sink.TotalSamples;
+        SendChunk(library, third, Tone(24_000, 0.1, 300));
+        EndStream(library, third);
+        var next = OpenStream(library, "seg-4", 24_000, 1);
+        SendChunk(library, next, Tone(24_000, 0.05, 300));
+        EndStream(library, next);
+        await Eventually.WaitAsync(() => sink.EndedSegments == 3, "the segment after the clear is pushed and ended");
+        Assert.Equal(pushed + 2_400, sink.TotalSamples);
+        Assert.Equal(4, sink.Begun.Count);
+        Assert.Equal((0, 3), session.Segments);
+    }
+
+    [Fact]
     public async Task Streams_on_other_topics_or_from_other_participants_are_not_played()
     {
         var library = new RecordedLibrary();
@@ -345,11 +436,16 @@ public sealed class AvatarSessionTests
         return Math.Sqrt(sum / (pcm.Length / 2));
     }
 
-    /// <summary>A sink that plays instantly: the played position is the audio pushed in the segment.</summary>
-    private sealed class RecordingSink : IAvatarAudioSink
+    /// <summary>
+    /// A sink that checks what it is given. Instant, it plays a segment as it arrives (started on its first frame,
+    /// ended at its end with the audio pushed); held, the test starts and ends each playout itself.
+    /// </summary>
+    private sealed class RecordingSink(bool instant = true) : IAvatarAudioSink
     {
         private readonly Lock gate = new();
         private readonly List<short> all = [];
+        private readonly List<SegmentPlayout> begun = [];
+        private SegmentPlayout? current;
         private long segmentSamples;
 
         public List<int> Frames { get; } = [];
@@ -362,9 +458,24 @@ public sealed class AvatarSessionTests
             }
         }
 
+        /// <summary>Segments begun, in order.</summary>
+        public IReadOnlyList<SegmentPlayout> Begun
+        {
+            get
+            {
+                lock (gate) return [.. begun];
+            }
+        }
+
+        /// <summary>Segments the session ended (all their audio pushed).</summary>
+        public int EndedSegments { get; private set; }
+
         public int Clears { get; private set; }
 
         public TimeSpan PlayedAtClear { get; private set; }
+
+        /// <summary>Held: what the playing segment had played when a clear cut it.</summary>
+        public TimeSpan HeardAtClear { get; set; }
 
         public double Rms
         {
@@ -374,38 +485,62 @@ public sealed class AvatarSessionTests
             }
         }
 
+        public SegmentPlayout BeginSegment()
+        {
+            lock (gate)
+            {
+                Assert.Null(current); // one segment at a time is pushed
+                current = new SegmentPlayout();
+                begun.Add(current);
+                segmentSamples = 0;
+                return current;
+            }
+        }
+
         public ValueTask PushSegmentAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
         {
             Assert.Equal(AudioFormat.Output48k, frame.Format);
             lock (gate)
             {
+                Assert.NotNull(current);
                 Assert.Equal(AudioFormat.Output48k.DurationOf(segmentSamples), frame.Timestamp);
                 all.AddRange(frame.Samples.ToArray());
                 Frames.Add(frame.Length);
                 segmentSamples += frame.Length;
+                if (instant) current.Start();
             }
             frame.Dispose();
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask<TimeSpan> EndSegmentAsync(CancellationToken cancellationToken)
+        public ValueTask EndSegmentAsync(CancellationToken cancellationToken)
         {
             lock (gate)
             {
-                var played = AudioFormat.Output48k.DurationOf(segmentSamples);
-                segmentSamples = 0;
-                return ValueTask.FromResult(played);
+                Assert.NotNull(current);
+                if (instant)
+                {
+                    current.Start();
+                    current.End(AudioFormat.Output48k.DurationOf(segmentSamples), interrupted: false);
+                }
+                current = null;
+                EndedSegments++;
+                return ValueTask.CompletedTask;
             }
         }
 
-        public ValueTask<TimeSpan> ClearAsync(CancellationToken cancellationToken)
+        public ValueTask ClearAsync(CancellationToken cancellationToken)
         {
             lock (gate)
             {
                 Clears++;
-                PlayedAtClear = AudioFormat.Output48k.DurationOf(segmentSamples);
-                segmentSamples = 0;
-                return ValueTask.FromResult(PlayedAtClear);
+                PlayedAtClear = instant ? AudioFormat.Output48k.DurationOf(segmentSamples) : HeardAtClear;
+                foreach (var playout in begun.Where(p => !p.IsEnded))
+                {
+                    playout.End(playout.HasStarted ? PlayedAtClear : TimeSpan.Zero, interrupted: true);
+                }
+                current = null;
+                return ValueTask.CompletedTask;
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Platform.Contracts;
+using Platform.LiveKit.Ffi.Avatar;
 using Platform.Render.Audio;
 using Platform.Render.Face;
 using Platform.Render.Sessions;
@@ -17,7 +18,7 @@ public sealed class AvatarSpeechTests(Xunit.Abstractions.ITestOutputHelper outpu
     private const int Chunk = 320; // 20 ms of microphone silence at 16 kHz: the media clock
 
     [Fact]
-    public async Task Segments_play_as_utterances_report_what_was_played_and_a_clear_cuts_the_current_one()
+    public async Task Segments_play_back_to_back_report_what_was_played_and_a_clear_cuts_the_playing_one_and_drops_the_queued()
     {
         Assert.Null(WorkerEngine.Unavailable());
         using var engine = new WorkerEngine();
@@ -33,47 +34,68 @@ public sealed class AvatarSpeechTests(Xunit.Abstractions.ITestOutputHelper outpu
         await session.StartAsync();
         var clock = new MediaClock(session);
 
-        // Nothing pushed: nothing said.
-        Assert.Equal(TimeSpan.Zero, await speech.EndSegmentAsync(CancellationToken.None));
+        // Nothing pushed: nothing said, started and ended at once.
+        var empty = speech.BeginSegment();
+        await speech.EndSegmentAsync(CancellationToken.None);
+        Assert.True(empty.HasStarted);
+        Assert.Equal(new PlaybackEnd(TimeSpan.Zero, false), await empty.Ended);
 
-        // A whole segment: played to the end, its length reported.
+        // Two segments, the second pushed and ended before the first has played: they play back to back, each to its end.
         var first = At48k(MediaTestKit.Speech("Thank you for calling, how can I help?"));
-        await PushSegmentAsync(speech, first);
-        var played = await clock.RunUntilAsync(speech.EndSegmentAsync(CancellationToken.None).AsTask());
-        var length = AudioFormat.Output48k.DurationOf(first.Length);
-        Assert.InRange(played.TotalMilliseconds, length.TotalMilliseconds - 40, length.TotalMilliseconds + 40);
-        var stopped = sink.Events.Single(e => e.Type == SessionEventTypes.ReplicaStoppedSpeaking);
-        Assert.Equal("avatar-1", stopped.InferenceId);
-        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.InferenceId == "avatar-1");
-
-        // The next segment is cut 600 ms into its playback: the clear reports about that much, and the session was interrupted.
-        var second = At48k(MediaTestKit.Speech("Our opening hours are from nine in the morning until six in the evening, every day."));
-        await PushSegmentAsync(speech, second);
-        await clock.RunUntilAsync(Task.Run(async () =>
+        var second = At48k(MediaTestKit.Speech("We are open every day."));
+        var one = await PushSegmentAsync(speech, first);
+        var two = await PushSegmentAsync(speech, second);
+        Assert.False(one.IsEnded);
+        var (end1, end2) = (await clock.RunUntilAsync(one.Ended), await clock.RunUntilAsync(two.Ended));
+        foreach (var (end, pcm) in new[] { (end1, first), (end2, second) })
         {
-            while (!sink.Events.Any(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.InferenceId == "avatar-2")) await Task.Delay(5);
-        }));
+            var length = AudioFormat.Output48k.DurationOf(pcm.Length);
+            Assert.False(end.Interrupted);
+            Assert.InRange(end.Position.TotalMilliseconds, length.TotalMilliseconds - 40, length.TotalMilliseconds + 40);
+        }
+        var stopped1 = sink.Events.Single(e => e.Type == SessionEventTypes.ReplicaStoppedSpeaking && e.InferenceId == "avatar-2");
+        var started2 = sink.Events.Single(e => e.Type == SessionEventTypes.ReplicaStartedSpeaking && e.InferenceId == "avatar-3");
+        output.WriteLine($"first segment played {end1.Position.TotalMilliseconds:F0} ms, second {end2.Position.TotalMilliseconds:F0} ms; gap between them {(started2.At - stopped1.At).TotalMilliseconds:F0} ms of media");
+        Assert.InRange((started2.At - stopped1.At).TotalMilliseconds, 0, 40); // no gap beyond a frame between segments
+
+        // A long segment with another queued behind it: cut 600 ms into its playback, the queued one never plays.
+        var third = At48k(MediaTestKit.Speech("Our opening hours are from nine in the morning until six in the evening, every day."));
+        var three = await PushSegmentAsync(speech, third);
+        var four = await PushSegmentAsync(speech, second);
+        await clock.RunUntilAsync(three.Started);
         var startedAt = clock.Pushed;
         await clock.AdvanceAsync(TimeSpan.FromMilliseconds(600));
-        var heard = await clock.RunUntilAsync(speech.ClearAsync(CancellationToken.None).AsTask());
-        output.WriteLine($"first segment {length.TotalMilliseconds:F0} ms, played {played.TotalMilliseconds:F0} ms; second cut after 600 ms of media, heard {heard.TotalMilliseconds:F0} ms");
-        Assert.InRange(heard.TotalMilliseconds, 350, 900);
-        Assert.True(heard < AudioFormat.Output48k.DurationOf(second.Length) / 2);
-        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaInterrupted && e.InferenceId == "avatar-2");
+        await speech.ClearAsync(CancellationToken.None);
+        var cut = await clock.RunUntilAsync(three.Ended);
+        var dropped = await clock.RunUntilAsync(four.Ended);
+        output.WriteLine($"third cut after 600 ms of media, heard {cut.Position.TotalMilliseconds:F0} ms");
+        Assert.True(cut.Interrupted);
+        Assert.InRange(cut.Position.TotalMilliseconds, 350, 900);
+        Assert.Equal(new PlaybackEnd(TimeSpan.Zero, true), dropped);
+        Assert.False(four.HasStarted);
+        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaInterrupted && e.InferenceId == "avatar-4");
+        Assert.DoesNotContain(sink.Events, e => e.InferenceId == "avatar-5" && e.Type == SessionEventTypes.ReplicaStartedSpeaking);
         Assert.True(clock.Pushed - startedAt < TimeSpan.FromSeconds(2), "the clear did not wait for the segment to play out");
 
-        // A clear with nothing playing reports nothing played.
-        Assert.Equal(TimeSpan.Zero, await speech.ClearAsync(CancellationToken.None));
+        // A clear with nothing playing cuts nothing; the next segment plays.
+        await speech.ClearAsync(CancellationToken.None);
+        var five = await PushSegmentAsync(speech, second);
+        Assert.False((await clock.RunUntilAsync(five.Ended)).Interrupted);
+        Assert.Single(sink.Events, e => e.Type == SessionEventTypes.ReplicaInterrupted);
         foreach (var o in owned) o.Dispose();
     }
 
-    private static async Task PushSegmentAsync(AvatarSpeech speech, short[] pcm48)
+    /// <summary>One whole segment, begun, pushed in 20 ms frames and ended, as the avatar session does.</summary>
+    private static async Task<SegmentPlayout> PushSegmentAsync(AvatarSpeech speech, short[] pcm48)
     {
+        var playout = speech.BeginSegment();
         for (var i = 0; i < pcm48.Length; i += 960)
         {
             var n = Math.Min(960, pcm48.Length - i);
             await speech.PushSegmentAudioAsync(PcmFrame.Rent(pcm48.AsSpan(i, n), AudioFormat.Output48k, AudioFormat.Output48k.DurationOf(i)), CancellationToken.None);
         }
+        await speech.EndSegmentAsync(CancellationToken.None);
+        return playout;
     }
 
     private static short[] At48k(short[] pcm16) => new Resampler(16_000, 48_000).Process(pcm16);
