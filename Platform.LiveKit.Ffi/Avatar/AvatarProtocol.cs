@@ -21,9 +21,6 @@ public static class AvatarProtocol
 
     public const string PlaybackFinishedMethod = "lk.playback_finished";
 
-    /// <summary>The token attribute naming the participant whose speech the avatar renders.</summary>
-    public const string PublishOnBehalfAttribute = "lk.publish_on_behalf";
-
     /// <summary>Assumed when a stream names no rate (LiveKit's agent framework always names it; 24 kHz is its usual TTS rate).</summary>
     public const int DefaultSampleRate = 24_000;
 

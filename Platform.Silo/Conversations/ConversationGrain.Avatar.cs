@@ -18,9 +18,6 @@ internal sealed partial class ConversationGrain
     private const string AvatarUrlField = "properties.livekit_ws_url";
     private const string AvatarTokenField = "properties.livekit_room_token";
 
-    /// <summary>The token attribute naming the agent whose speech the replica renders.</summary>
-    public const string PublishOnBehalfAttribute = "lk.publish_on_behalf";
-
     private SecretProtector Secrets => ServiceProvider.GetRequiredService<SecretProtector>();
 
     private string AvatarTokenPurpose => $"{Id.ToGrainKey()}/livekit_room_token";
@@ -64,7 +61,7 @@ internal sealed partial class ConversationGrain
             if (g.Video.CanPublish == false) return "must allow publishing (the replica's audio and video)";
             if (string.IsNullOrWhiteSpace(g.Identity)) return "must name the identity the replica joins as (sub)";
             if (g.Kind is { } kind && kind != TokenKinds.Agent) return $"must be minted with kind 'agent', as avatar workers join (it has '{kind}')";
-            if (g.Attributes?.GetValueOrDefault(PublishOnBehalfAttribute) is not { Length: > 0 }) return $"must set the attribute '{PublishOnBehalfAttribute}' to your agent's identity";
+            if (g.Attributes?.GetValueOrDefault(AgentAttributes.PublishOnBehalf) is not { Length: > 0 }) return $"must set the attribute '{AgentAttributes.PublishOnBehalf}' to your agent's identity";
             if (claims.ExpiresAt is not { } exp) return "must have an expiry (exp)";
             if (exp <= time.GetUtcNow()) return $"expired at {exp:O}";
             return null;
@@ -75,7 +72,7 @@ internal sealed partial class ConversationGrain
         }
         props!.Remove("livekit_room_token");
         return Result<AvatarRoomState?>.Ok(new AvatarRoomState(uri.AbsoluteUri.TrimEnd('/'), g.Video!.Room!, g.Identity!,
-            g.Attributes![PublishOnBehalfAttribute], claims.ExpiresAt!.Value, Secrets.Protect(token, AvatarTokenPurpose)));
+            g.Attributes![AgentAttributes.PublishOnBehalf], claims.ExpiresAt!.Value, Secrets.Protect(token, AvatarTokenPurpose)));
     }
 
     /// <summary>The render worker's join of the tenant's room: their URL and token, while the token is valid.</summary>
