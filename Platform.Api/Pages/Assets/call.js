@@ -37,6 +37,7 @@
   let state = body.dataset.state;
   let finalState = null; // 'ended' | 'left' | 'bad-link' | 'auth': no reconnection
   let joining = false;
+  let pipelineReady = false; // the page's own transport: audio (and video) set up, so the socket may say hello
   let ws = null;
   let room = null; // the LiveKit room (on LiveKit), once joined
   let roomAttempt = null; // the LiveKit join in progress
@@ -172,13 +173,22 @@
       }
       worklets = audio.audioWorklet.addModule(cfg.worklet_url);
       worklets.catch(() => {}); // awaited below; a failure there is reported as an error state
+      // The socket opens meanwhile too (its handshake and the route to the worker overlap the microphone prompt);
+      // it says hello, which is what makes us present, only once the audio is set up.
+      connect();
     }
     try {
       mic = await navigator.mediaDevices.getUserMedia(MICROPHONE);
     } catch (e) {
+      closeSocket('microphone');
       teardown();
       joining = false;
       setState(e && e.name === 'NotFoundError' ? 'no-mic' : 'mic-denied');
+      return;
+    }
+    if (finalState) { // ended (or left) while the browser asked
+      teardown();
+      joining = false;
       return;
     }
     if (onLiveKit) {
@@ -201,18 +211,35 @@
       capture.connect(silent).connect(audio.destination);
       if (audio.state !== 'running') await audio.resume();
     } catch (_) {
+      closeSocket('error');
       teardown();
       joining = false;
-      setState('error');
+      setState(finalState || 'error');
+      return;
+    }
+    if (finalState) {
+      teardown();
+      joining = false;
       return;
     }
     if (canvas) video = new VideoPipe(canvas, () => sendJson(systemMessage('system.keyframe_request', {})));
     raf = requestAnimationFrame(tick);
     joining = false;
-    connect();
+    pipelineReady = true;
+    if (!ws) connect(); // closed while setting up: again now
+    else if (ws.readyState === WebSocket.OPEN) greet(); // else its opening greets
+  }
+
+  /** Closes the page's socket without a reconnection. */
+  function closeSocket(reason) {
+    const socket = ws;
+    ws = null;
+    clearTimeout(retryTimer);
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, reason);
   }
 
   function teardown() {
+    pipelineReady = false;
     clearTimeout(retryTimer);
     clearInterval(helloTimer);
     leaveRoom();
@@ -232,9 +259,7 @@
 
   function finish(kind, detail) {
     finalState = kind;
-    const socket = ws;
-    ws = null;
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, kind);
+    closeSocket(kind);
     teardown();
     setState(kind, detail);
   }
@@ -277,6 +302,12 @@
     }));
   }
 
+  /** The socket is open and the audio set up: hello makes us present, and the worker answers system.ready. */
+  function greet() {
+    hello();
+    if (state === 'connecting') setState('waiting');
+  }
+
   function socketUrl() {
     const url = new URL(cfg.media_path, location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -299,9 +330,7 @@
     socket.binaryType = 'arraybuffer';
     ws = socket;
     socket.onopen = () => {
-      if (ws !== socket) return;
-      hello();
-      if (state === 'connecting') setState('waiting');
+      if (ws === socket && pipelineReady) greet();
     };
     socket.onmessage = (e) => {
       if (ws !== socket) return;
