@@ -63,12 +63,8 @@ public interface ILiveKitRoomObserver
 /// A conversation's way out to its LiveKit room, as the session sees it: raw frames for the replica's tracks (LiveKit
 /// encodes them), interactions-protocol messages in order, and a flush of queued audio on interruption.
 /// </summary>
-public interface ILiveKitRoomLink : IAsyncDisposable
+public interface ILiveKitRoomLink : IMediaOutput, IAsyncDisposable
 {
-    ValueTask SendVideoAsync(I420Frame frame, CancellationToken cancellationToken);
-
-    ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken);
-
     /// <summary>Queues one interactions-protocol message (JSON) for every participant; sent in order, reliably, while in a room.</summary>
     void Post(ReadOnlyMemory<byte> json);
 
@@ -78,11 +74,11 @@ public interface ILiveKitRoomLink : IAsyncDisposable
 
 /// <summary>
 /// A conversation on LiveKit, seen from the render worker: joins the room, publishes the session's output
-/// (<see cref="IMediaSink"/>), feeds every user's microphone and messages to the handler, rides out network loss (the
+/// (<see cref="IMediaOutput"/>; its app messages through <see cref="Post"/>), feeds every user's microphone and messages to the handler, rides out network loss (the
 /// library resumes by itself; when the room is lost for good the link rejoins with a fresh token, backing off), and
 /// leaves cleanly on <see cref="DisposeAsync"/>. While it is not in a room, output frames are dropped (and counted).
 /// </summary>
-public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
+public sealed class LiveKitConversationLink : IMediaOutput, ILiveKitRoomLink
 {
     private readonly FfiClient client;
     private readonly LiveKitLinkOptions options;
@@ -142,7 +138,7 @@ public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
         var joined = await LiveKitRoom.ConnectAsync(client, options.Url, token, new LiveKitConnectOptions(), cancellationToken).ConfigureAwait(false);
         try
         {
-            var published = await LiveKitMediaSink.PublishAsync(joined, options.ConversationId, options.AudioOnly, options.Width, options.Height, time, cancellationToken)
+            var published = await LiveKitMediaSink.PublishAsync(joined, options.AudioOnly, options.Width, options.Height, cancellationToken)
                 .ConfigureAwait(false);
             lock (gate)
             {
@@ -302,19 +298,6 @@ public sealed class LiveKitConversationLink : IMediaSink, ILiveKitRoomLink
         Interlocked.Increment(ref droppedFrames);
         frame.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask SendEventAsync(SessionEvent sessionEvent, CancellationToken cancellationToken)
-    {
-        if (Current is not { } s) return; // events are kept on the conversation (grain); the page catches up from there
-        try
-        {
-            await s.SendEventAsync(sessionEvent, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FfiException)
-        {
-            // the room went away under the send: same as sending while between rooms
-        }
     }
 
     /// <summary>Messages posted while between rooms or over the queue's 1,024 are dropped (the conversation keeps its events).</summary>

@@ -47,6 +47,14 @@ public sealed class ConversationLinkTests
         Assert.Equal("user-1", handler.Messages.Single().Identity);
         Assert.Equal(message, handler.Messages.Single().Json);
 
+        // What the session posts goes to the room on the interactions topic, reliably, in the order posted.
+        var posted = Enumerable.Range(0, 3).Select(n => Encoding.UTF8.GetBytes($$"""{"message_type":"conversation","event_type":"conversation.utterance","seq":{{n}}}""")).ToList();
+        foreach (var json in posted) link.Post(json);
+        await Eventually.WaitAsync(() => library.PublishedData.Count == 3, "the posted messages are published");
+        Assert.Equal(posted, library.PublishedData.Select(d => d.Data));
+        Assert.All(library.PublishedData, d => Assert.Equal(LiveKitMediaSink.InteractionsTopic, d.Topic));
+        Assert.All(library.Sent(r => r.PublishData), r => Assert.True(r.Reliable));
+
         // The server drops us for good (the library's own resume failed): the link rejoins after its first back-off.
         library.EmitRoomEvent(new RoomEvent { Disconnected = new Disconnected { Reason = DisconnectReason.SignalClose } });
         await Eventually.WaitAsync(() => !link.IsConnected, "the link notices the room is gone");
