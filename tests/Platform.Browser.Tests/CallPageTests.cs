@@ -285,7 +285,9 @@ public sealed class CallPageTests(BrowserFixture fx)
         await Expect(page.Locator("#notice-title")).ToHaveTextAsync("Microphone blocked");
         await Expect(page.Locator("#notice-action")).ToHaveTextAsync("Try again");
         await fx.ScreenshotAsync(page, "mic-denied");
-        Assert.Empty(fx.Worker.Sessions(c.Id));
+        // The socket opened at Join (beside the prompt) never said hello, so nobody joined, and it was closed.
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(fx.Worker.Sessions(c.Id).All(s => s.Closed.Task.IsCompleted)), Deadline, "the socket closed");
+        Assert.DoesNotContain(fx.Worker.Sessions(c.Id), s => s.Hello.Task.IsCompleted);
 
         var (context2, old, _) = await OpenAsync(c.PageUrl, p => p.AddInitScriptAsync("delete window.VideoDecoder;"));
         await using var _c2 = context2;

@@ -41,9 +41,15 @@ public sealed class ListeningSessionTests(VadFixture vad, ITestOutputHelper outp
         var final = finals[1];
         events = events.SkipWhile(x => x != finals[0]).Skip(1).ToList();
         output.WriteLine($"heard '{final.Text}', floor at {final.At.TotalMilliseconds:F0} ms, speech energy ended at {trueEnd.TotalMilliseconds:F0} ms");
+        output.WriteLine("words: " + string.Join(", ", final.Words!.Select(w => $"{w.Word} {w.Start.TotalMilliseconds:F0}-{w.End.TotalMilliseconds:F0}")));
         Assert.True(WordErrorRate.Distance(WordErrorRate.Words(said), WordErrorRate.Words(final.Text)) <= 1, final.Text);
-        Assert.Equal(UtteranceShape.Question, final.Decision!.Shape);
-        Assert.InRange(final.At - trueEnd, TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
+        // The floor follows the shape of what was heard, and waits the silence that shape needs. Heard exactly, it is
+        // a question (it yields soonest); PocketSphinx on some CPUs hears the question's rising tail as a trailing
+        // "so" (one word off), an unfinished sentence the floor rightly waits longer for.
+        var shape = UtteranceClassifier.Classify(final.Text);
+        Assert.Equal(shape, final.Decision!.Shape);
+        if (WordErrorRate.Distance(WordErrorRate.Words(said), WordErrorRate.Words(final.Text)) == 0) Assert.Equal(UtteranceShape.Question, shape);
+        Assert.InRange(final.At - trueEnd, TimeSpan.Zero, new TurnTakingOptions().RequiredSilence(shape) + TimeSpan.FromMilliseconds(350));
         Assert.NotEmpty(final.Words!);
         Assert.All(final.Words!, w => Assert.InRange(w.Start, lead + s - TimeSpan.FromMilliseconds(200), trueEnd + TimeSpan.FromMilliseconds(200)));
         var started = events.First(x => x.Kind == PerceptionEventKind.Turn).At;
