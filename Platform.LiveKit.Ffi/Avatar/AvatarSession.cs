@@ -145,7 +145,7 @@ public sealed class AvatarSession : IAsyncDisposable
                 if (playout is null)
                 {
                     // Sent before an interruption: flushed unheard, and reported so.
-                    playouts.Writer.TryWrite((reader.ParticipantIdentity, SegmentPlayout.Completed(started: false, interrupted: true)));
+                    playouts.Writer.TryWrite((reader.ParticipantIdentity, SegmentPlayout.Dropped()));
                     await DrainAsync(reader, cancellationToken).ConfigureAwait(false);
                     continue;
                 }

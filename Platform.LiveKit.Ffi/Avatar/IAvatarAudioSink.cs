@@ -45,15 +45,14 @@ public sealed class SegmentPlayout
     /// <summary>Its audio began to play.</summary>
     public void Start() => started.TrySetResult();
 
-    /// <summary>It ended; false when it had already ended (the first end wins).</summary>
-    public bool End(TimeSpan position, bool interrupted) => ended.TrySetResult(new PlaybackEnd(position, interrupted));
+    /// <summary>It ended (the first end reported wins).</summary>
+    public void End(TimeSpan position, bool interrupted) => ended.TrySetResult(new PlaybackEnd(position, interrupted));
 
-    /// <summary>An end that is already known: a segment with nothing in it (started and ended at once), or one dropped by a clear.</summary>
-    public static SegmentPlayout Completed(bool started, bool interrupted)
+    /// <summary>A segment a clear voided before it began: never started, ended interrupted with nothing heard.</summary>
+    public static SegmentPlayout Dropped()
     {
         var playout = new SegmentPlayout();
-        if (started) playout.Start();
-        playout.End(TimeSpan.Zero, interrupted);
+        playout.End(TimeSpan.Zero, interrupted: true);
         return playout;
     }
 }

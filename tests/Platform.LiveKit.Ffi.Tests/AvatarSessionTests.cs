@@ -70,19 +70,7 @@ public sealed class AvatarSessionTests
         foreach (var chunk in Chunks(stereo, 640)) SendChunk(library, reader, chunk);
         await Eventually.WaitAsync(() => sink.TotalSamples >= 14_000, "0.3 s of the segment reaches the sink");
 
-        library.Emit(new FfiEvent
-        {
-            RpcMethodInvocation = new RpcMethodInvocationEvent
-            {
-                LocalParticipantHandle = library.LocalParticipantHandle,
-                InvocationId = 77,
-                Method = AvatarProtocol.ClearBufferMethod,
-                RequestId = "req-1",
-                CallerIdentity = Agent,
-                Payload = "",
-                ResponseTimeoutMs = 5_000,
-            },
-        });
+        ClearBuffer(library, 77);
         await Eventually.WaitAsync(() => Finished(library).Any(), "lk.playback_finished follows the interruption");
         var answer = Assert.Single(library.Sent(r => r.RpcMethodInvocationResponse));
         Assert.Equal(77UL, answer.InvocationId);
@@ -168,19 +156,7 @@ public sealed class AvatarSessionTests
         var third = OpenStream(library, "seg-3", 24_000, 1);
         SendChunk(library, third, Tone(24_000, 0.1, 300));
         await Eventually.WaitAsync(() => sink.Begun.Count == 3 && sink.TotalSamples > 2 * 14_400, "the third segment is being pushed");
-        library.Emit(new FfiEvent
-        {
-            RpcMethodInvocation = new RpcMethodInvocationEvent
-            {
-                LocalParticipantHandle = library.LocalParticipantHandle,
-                InvocationId = 78,
-                Method = AvatarProtocol.ClearBufferMethod,
-                RequestId = "req-2",
-                CallerIdentity = Agent,
-                Payload = "",
-                ResponseTimeoutMs = 5_000,
-            },
-        });
+        ClearBuffer(library, 78);
         await Eventually.WaitAsync(() => Finished(library).Count() == 3, "every segment sent is reported once");
         Assert.Equal("ok", Assert.Single(library.Sent(r => r.RpcMethodInvocationResponse)).Payload);
         Assert.Equal([(0.15, true), (0.0, true), (0.0, true)], Finished(library).Select(f => (f.Payload.PlaybackPosition, f.Payload.Interrupted)));
@@ -372,6 +348,21 @@ public sealed class AvatarSessionTests
     private static IEnumerable<(PerformRpcRequest Request, PlaybackFinished Payload)> Finished(RecordedLibrary library) =>
         library.Sent(r => r.PerformRpc).Where(p => p.Method == AvatarProtocol.PlaybackFinishedMethod)
             .Select(p => (p, JsonSerializer.Deserialize<PlaybackFinished>(p.Payload)!));
+
+    /// <summary>The agent calls <c>lk.clear_buffer</c> on us, as the library delivers an RPC invocation.</summary>
+    private static void ClearBuffer(RecordedLibrary library, ulong invocationId) => library.Emit(new FfiEvent
+    {
+        RpcMethodInvocation = new RpcMethodInvocationEvent
+        {
+            LocalParticipantHandle = library.LocalParticipantHandle,
+            InvocationId = invocationId,
+            Method = AvatarProtocol.ClearBufferMethod,
+            RequestId = $"req-{invocationId}",
+            CallerIdentity = Agent,
+            Payload = "",
+            ResponseTimeoutMs = 5_000,
+        },
+    });
 
     private static ulong OpenStream(RecordedLibrary library, string id, int rate, int channels, string topic = AvatarProtocol.AudioStreamTopic, string from = Agent)
     {
