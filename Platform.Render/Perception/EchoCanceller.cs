@@ -30,6 +30,9 @@ public sealed class EchoCanceller
     private const int EstimateEvery = Rate / 4;          // re-estimate every 250 ms of microphone audio
     private const float Mu = 0.3f;
     private const float SilentRef = 1e-6f;               // mean square (of ±1 samples) under which the reference is silent
+    private const double ResidueKneeDb = -16;            // a remainder under this, relative to the predicted echo, is residue
+    private const double ResidueKneeWidthDb = 6;         // … fully so 6 dB further down
+    private const double ResidueSuppressionDb = 20;      // how far a residue is turned down
 
     private readonly float[] _ref = new float[RefCapacity];
     private readonly float[] _refEnv = new float[EnvCapacity];
@@ -147,7 +150,9 @@ public sealed class EchoCanceller
         }
 
         var active = start < _refActiveUntil;
-        double inEnergy = 0, outEnergy = 0;
+        LastSuppressionDb = 0;
+        double inEnergy = 0, outEnergy = 0, echoEnergy = 0;
+        var covered = 0;
         if (_original.Length < mic.Length)
         {
             _original = new short[mic.Length];
@@ -209,6 +214,8 @@ public sealed class EchoCanceller
             }
             inEnergy += m * m;
             outEnergy += e * e;
+            echoEnergy += y * y;
+            covered++;
             mic[i] = (short)Math.Clamp(MathF.Round(e * 32768f), short.MinValue, short.MaxValue);
         }
 
@@ -228,9 +235,14 @@ public sealed class EchoCanceller
                     Array.Clear(_w);
                 }
             }
-            else if (outEnergy < inEnergy / 2)
+            else
             {
-                _worse = 0;
+                if (outEnergy < inEnergy / 2)
+                {
+                    _worse = 0;
+                }
+
+                SuppressResidue(mic, outEnergy, echoEnergy, covered);
             }
         }
 
@@ -245,6 +257,34 @@ public sealed class EchoCanceller
         }
 
         return active && _delay is not null;
+    }
+
+    /// <summary>
+    /// The filter leaves some of the echo (the path's non-linear part, the filter's error): quiet, but a VAD hears it
+    /// as speech. Where what remains is far under the echo the filter predicted, it is that residue, and it is turned
+    /// down further, the way browsers' echo cancellers suppress theirs; someone talking over the echo leaves a
+    /// remainder near or above the echo's level and passes untouched. A soft knee between the two avoids a hard edge.
+    /// </summary>
+    private void SuppressResidue(Span<short> mic, double outEnergy, double echoEnergy, int covered)
+    {
+        if (_adapted < WarmUp || covered * 2 < mic.Length || echoEnergy <= SilentRef * covered)
+        {
+            return;
+        }
+
+        var residueDb = 10 * Math.Log10((outEnergy + 1e-12) / echoEnergy);
+        var depth = Math.Clamp((ResidueKneeDb - residueDb) / ResidueKneeWidthDb, 0, 1);
+        if (depth <= 0)
+        {
+            return;
+        }
+
+        LastSuppressionDb = depth * ResidueSuppressionDb;
+        var gain = (float)Math.Pow(10, -LastSuppressionDb / 20);
+        for (var i = 0; i < mic.Length; i++)
+        {
+            mic[i] = (short)MathF.Round(mic[i] * gain);
+        }
     }
 
     private void Estimate()
@@ -299,6 +339,9 @@ public sealed class EchoCanceller
         _delay = samples;
         ResolvedAt ??= MediaTime.FromSamples(_micEnd, Rate);
     }
+
+    /// <summary>How far the last chunk's echo residue was turned down after cancelling, in dB (diagnostics; 0 when not).</summary>
+    public double LastSuppressionDb { get; private set; }
 
     /// <summary>Media time (microphone) at which an echo delay was first known; null before.</summary>
     public TimeSpan? ResolvedAt { get; private set; }
