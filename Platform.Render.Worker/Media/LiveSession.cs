@@ -253,7 +253,9 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         switch (command)
         {
             case InCallCommand.Playback p:
-                _session.ReportPlaybackPosition(p.MediaTime);
+                // The microphone audio that came before the report waits in the jitter buffer: the page reported while
+                // capturing that much past what the session has heard (the echo canceller's delay hint depends on it).
+                _session.ReportPlaybackPosition(p.MediaTime, MediaTime.FromSamples(_microphone.Buffered, MicrophoneBuffer.Rate));
                 break;
             case InCallCommand.KeyframeRequest:
                 _keyframeWanted = true;
@@ -453,6 +455,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         var started = _time.GetTimestamp();
         long ticks = 0;
         var tick = new short[MicrophoneBuffer.TickSamples];
+        long offset = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
@@ -464,7 +467,13 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
                 }
                 for (; ticks < due; ticks++)
                 {
-                    _microphone.Read(tick);
+                    if (_microphone.Read(tick, out var now) && now != offset)
+                    {
+                        // Silence played for late audio, or a trimmed backlog: the page's audio (and the echo of the
+                        // replica in it) lands that much later or earlier from here on.
+                        await _session.ShiftMicrophoneAsync(MediaTime.FromSamples(now - offset, MicrophoneBuffer.Rate), _stop.Token).ConfigureAwait(false);
+                        offset = now;
+                    }
                     await _session.PushAudioAsync(tick.AsMemory(), _stop.Token).ConfigureAwait(false);
                 }
             }

@@ -20,6 +20,7 @@ public sealed class MicrophoneBuffer
     private int _start;
     private int _count;
     private bool _flowing;
+    private long _offset;
     private Resampler? _resampler;
     private short[] _scratch = new short[4096];
 
@@ -84,12 +85,31 @@ public sealed class MicrophoneBuffer
         }
     }
 
+    /// <summary>
+    /// How far the session's timeline has run ahead of the page's own capture, in samples: each tick of silence played
+    /// for audio that had not come adds one, each sample trimmed from a backlog takes one away.
+    /// </summary>
+    public long TimelineOffset
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _offset;
+            }
+        }
+    }
+
     /// <summary>Fills <paramref name="tick"/> (<see cref="TickSamples"/>) with the next 20 ms, or silence; true when
     /// it carried client audio.</summary>
-    public bool Read(Span<short> tick)
+    public bool Read(Span<short> tick) => Read(tick, out _);
+
+    /// <summary>As <see cref="Read(Span{short})"/>, with the <see cref="TimelineOffset"/> that holds for the audio read.</summary>
+    public bool Read(Span<short> tick, out long timelineOffset)
     {
         lock (_gate)
         {
+            timelineOffset = _offset;
             if (!_flowing && _count >= Target)
             {
                 _flowing = true;
@@ -102,6 +122,7 @@ public sealed class MicrophoneBuffer
                     _flowing = false;
                 }
                 tick.Clear();
+                _offset += tick.Length;
                 return false;
             }
             for (var i = 0; i < tick.Length; i++)
@@ -139,6 +160,7 @@ public sealed class MicrophoneBuffer
             {
                 _start = (_start + 1) % _ring.Length; // overwritten before it could be trimmed
                 Trimmed++;
+                _offset--;
             }
         }
         if (_count > Limit)
@@ -147,6 +169,7 @@ public sealed class MicrophoneBuffer
             _start = (_start + drop) % _ring.Length;
             _count -= drop;
             Trimmed += drop;
+            _offset -= drop;
         }
     }
 }

@@ -22,7 +22,8 @@ public sealed class EchoCanceller
     private const int Block = 160;                       // 10 ms envelope blocks
     private const int EnvCapacity = 256;                 // blocks of envelope kept
     private const int MinLagBlocks = 4;                  // 40 ms
-    private const int MaxLagBlocks = 60;                 // 600 ms
+    private const int MaxLagBlocks = 60;                 // 600 ms (searched without reports)
+    private const int MaxDelay = Rate * 3 / 2;           // 1.5 s: what reports and timeline shifts may set
     private const int EnvWindow = 150;                   // 1.5 s of envelope per estimate
     private const int Taps = 64;
     private const int Lead = 16;                         // taps before the estimated delay
@@ -48,6 +49,8 @@ public sealed class EchoCanceller
     private long _refActiveUntil = long.MinValue; // microphone index up to which the reference may still echo
     private int? _delay;             // samples
     private int? _hint;              // samples, from playback reports
+    private int _hintBias;           // samples: the measured delay minus the hint then (the page's capture latency)
+    private const int MaxHintBias = Rate / 10;           // 100 ms
     private const float Smooth = 1f / 80;                // ~5 ms energy smoothing
     private const int WarmUp = Rate / 10;                // adapt freely for 100 ms of echo after a new delay
     private const int MaxFreeze = Rate;                  // 1 s of continuous double talk: the path probably changed
@@ -74,7 +77,7 @@ public sealed class EchoCanceller
     public void SetDelayHint(TimeSpan delay)
     {
         var samples = (int)MediaTime.ToSamples(delay, Rate);
-        if (samples < Lead || samples > MaxLagBlocks * Block)
+        if (samples < Lead || samples > MaxDelay)
         {
             return;
         }
@@ -84,12 +87,47 @@ public sealed class EchoCanceller
             return; // jitter of the reports: keep the filter
         }
 
+        // A report says where the page plays, not when its microphone captured: the measured delay keeps the capture
+        // latency found so far on top of it, and only a report that moved by more than the jitter moves the delay.
         _hint = samples;
-        if (_delay is null || Math.Abs(_delay.Value - samples) > Block * 3)
+        var predicted = Math.Clamp(samples + _hintBias, Lead, MaxDelay);
+        if (_delay is null || Math.Abs(_delay.Value - predicted) > Block * 3)
         {
-            SetDelay(samples);
+            SetDelay(predicted);
         }
     }
+
+    /// <summary>
+    /// The microphone's timeline moved against the page's capture by <paramref name="by"/> at the next sample: the
+    /// jitter buffer played silence for audio that came late (+), or dropped a backlog (−). Everything the page
+    /// captures from now on, its echo included, comes that much later on the session's timeline, so the delay (and the
+    /// hint) move with it; what the filter learnt of the path stays.
+    /// </summary>
+    public void ShiftTimeline(TimeSpan by)
+    {
+        var samples = (int)MediaTime.ToSamples(by, Rate);
+        if (samples == 0)
+        {
+            return;
+        }
+
+        if (_refActiveUntil != long.MinValue && Math.Abs(samples) <= MaxDelay)
+        {
+            _refActiveUntil += samples;
+        }
+
+        _hint = Moved(_hint, samples);
+        if (_delay is not null)
+        {
+            _delay = Moved(_delay, samples);
+            if (_delay is null)
+            {
+                Array.Clear(_w);
+            }
+        }
+    }
+
+    private static int? Moved(int? delay, int by) => delay + by is { } moved && moved >= Lead && moved <= MaxDelay ? moved : null;
 
     /// <summary>Audio the session sent, 16 kHz, whose first sample is at media time <paramref name="at"/>.</summary>
     public void AddReference(TimeSpan at, ReadOnlySpan<short> pcm16k)
@@ -127,7 +165,7 @@ public sealed class EchoCanceller
             _refEnv[(_refEnd / Block - 1) % EnvCapacity] = (float)Math.Log10(ms + 1e-9);
             if (ms > SilentRef)
             {
-                _refActiveUntil = Math.Max(_refActiveUntil, _refEnd + MaxLagBlocks * Block + Taps);
+                _refActiveUntil = Math.Max(_refActiveUntil, _refEnd + Math.Max(MaxLagBlocks * Block, (_delay ?? 0) + Block) + Taps);
             }
 
             _refBlockSum = 0;
@@ -289,7 +327,7 @@ public sealed class EchoCanceller
 
     private void Estimate()
     {
-        int? coarse = _hint;
+        int? coarse = _hint is { } h ? Math.Clamp(h + _hintBias, Lead, MaxDelay) : null;
         if (coarse is null)
         {
             var lag = CoarseLagBlocks();
@@ -302,7 +340,13 @@ public sealed class EchoCanceller
         }
 
         var radius = _hint is not null ? 800 : Block + Lead; // reports leave the capture latency unknown (≤ 50 ms)
-        if (FineDelay(coarse.Value, radius) is { } fine && (_delay is null || Math.Abs(fine.Delay - _delay.Value) > 2))
+        var found = FineDelay(coarse.Value, radius);
+        if (found is { } measured && _hint is { } hint)
+        {
+            _hintBias = Math.Clamp(measured.Delay - hint, -MaxHintBias, MaxHintBias);
+        }
+
+        if (found is { } fine && (_delay is null || Math.Abs(fine.Delay - _delay.Value) > 2))
         {
             var first = _delay is null;
             SetDelay(fine.Delay);
@@ -420,7 +464,7 @@ public sealed class EchoCanceller
         }
 
         var lo = Math.Max(Lead, center - radius);
-        var hi = Math.Min(MaxLagBlocks * Block, center + radius);
+        var hi = Math.Min(MaxDelay, center + radius);
         var mic = new float[FineWindow];
         double micEnergy = 0;
         for (var i = 0; i < FineWindow; i++)

@@ -85,7 +85,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private readonly EchoCanceller? _echo;
     private readonly Resampler _referenceResampler = new(AudioFormat.Output48k.SampleRate, 16_000);
     private readonly short[] _reference16k = new short[400];
-    private (TimeSpan Position, TimeSpan At)? _playback; // the page's latest playback report and the clock then
+    private (TimeSpan Position, TimeSpan At)? _playback; // the page's latest playback report and the microphone time it was made at
     private volatile bool _answerInFlight;
     private volatile bool _answerStarved;
 
@@ -244,6 +244,14 @@ public sealed partial class ConversationSession : IAsyncDisposable
     public ValueTask PushAudioAsync(ReadOnlyMemory<short> samples, CancellationToken cancellationToken = default) =>
         PushAudioAsync(MemoryMarshal.AsBytes(samples.Span).ToArray(), cancellationToken);
 
+    /// <summary>
+    /// The client audio pushed from now on was captured <paramref name="by"/> later (+) or earlier (−) against what
+    /// came before than the media clock says: a jitter buffer played silence for audio that came late, or dropped a
+    /// backlog. The echo canceller moves its delay with it. In order with the audio; waits only when the queue is full.
+    /// </summary>
+    public ValueTask ShiftMicrophoneAsync(TimeSpan by, CancellationToken cancellationToken = default) =>
+        by == TimeSpan.Zero || _echo is null ? ValueTask.CompletedTask : _input.Writer.WriteAsync(new MicrophoneShiftInputItem(by), cancellationToken);
+
     /// <summary>Advances the media clock with silence (a frame scheduler calls this when the client sends nothing).</summary>
     public ValueTask PushSilenceAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
@@ -305,13 +313,16 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// <summary>
     /// <c>system.playback</c>: the page is playing media time <paramref name="mediaTime"/> now. What the replica
     /// "actually said" when cut is measured up to the played position (the page may be a few hundred ms behind what
-    /// was sent), and the echo canceller aligns on it. Never waits; a report that finds the input queue full is dropped.
+    /// was sent), and the echo canceller aligns on it. <paramref name="microphoneAhead"/> is the page's microphone
+    /// audio that came before the report but is not yet pushed (the caller's jitter buffer): the page made the report
+    /// while capturing that much later than what the session has heard. Never waits; a report that finds the input
+    /// queue full is dropped.
     /// </summary>
-    public void ReportPlaybackPosition(TimeSpan mediaTime)
+    public void ReportPlaybackPosition(TimeSpan mediaTime, TimeSpan microphoneAhead = default)
     {
-        if (mediaTime >= TimeSpan.Zero)
+        if (mediaTime >= TimeSpan.Zero && microphoneAhead >= TimeSpan.Zero)
         {
-            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime));
+            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime, microphoneAhead));
         }
     }
 
@@ -419,9 +430,13 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     case InterruptInputItem:
                         Guard(Interrupt);
                         break;
+                    case MicrophoneShiftInputItem shift:
+                        _echo?.ShiftTimeline(shift.By);
+                        break;
                     case PlaybackInputItem playback:
-                        _playback = (playback.Position, _clock);
-                        _echo?.SetDelayHint(_clock - playback.Position);
+                        var reportedAt = _clock + playback.MicrophoneAhead;
+                        _playback = (playback.Position, reportedAt);
+                        _echo?.SetDelayHint(reportedAt - playback.Position);
                         break;
                     case AudioInputItem audio:
                         for (var offset = 0; offset < audio.Bytes.Length; offset += sliceBytes)

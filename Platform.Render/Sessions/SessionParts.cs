@@ -18,7 +18,9 @@ internal sealed record InterruptInputItem : InputItem;
 internal sealed record EchoAudioInputItem(short[] Pcm, int SampleRate, bool Done, string? InferenceId) : InputItem;
 
 /// <summary>The page plays media time <paramref name="Position"/> now.</summary>
-internal sealed record PlaybackInputItem(TimeSpan Position) : InputItem;
+internal sealed record MicrophoneShiftInputItem(TimeSpan By) : InputItem;
+
+internal sealed record PlaybackInputItem(TimeSpan Position, TimeSpan MicrophoneAhead) : InputItem;
 
 internal abstract record OutputItem : IDisposable
 {

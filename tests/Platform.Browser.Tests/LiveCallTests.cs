@@ -179,10 +179,7 @@ public sealed class LiveCallTests(LiveCallFixture fx)
         })();
         """;
 
-    [Fact(Skip = "Known failing (issue 4, echo-aware barge-in in the browser): through the page the canceller locks on "
-        + "(delay 97 ms, reports suggest 88 ms) but removes only ~6 dB, so the replica's long answer is heard as the user and "
-        + "answered again. The engine-level EchoBargeInTests pass; the page path (48 kHz capture resampled, jittered "
-        + "microphone timeline) is what remains.")]
+    [Fact]
     public async Task The_replicas_own_voice_coming_back_through_the_microphone_does_not_interrupt_it()
     {
         var (http, persona) = await fx.TenantAsync();

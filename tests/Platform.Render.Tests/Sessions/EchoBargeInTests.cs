@@ -230,6 +230,100 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         Assert.True(talkSuppressed * 10 <= talkChunks, $"{talkSuppressed} of {talkChunks} chunks with the user talking were turned down");
     }
 
+    [Theory]
+    [InlineData(100)]  // the jitter buffer played 100 ms of silence for late audio
+    [InlineData(-60)]  // … or trimmed 60 ms of backlog
+    public void When_the_microphone_timeline_jumps_the_canceller_moves_with_it_at_once(int jumpMs)
+    {
+        // An echo 200 ms late; half-way through, the microphone's timeline jumps. Told of it, the canceller keeps
+        // cancelling through the 250 ms after the jump (before any re-estimate could find the new delay); not told, it cannot.
+        var told = Cancel(tell: true);
+        var untold = Cancel(tell: false);
+        output.WriteLine($"jump {jumpMs} ms: over the 250 ms after it, echo reduced by {told:F1} dB when told, {untold:F1} dB when not");
+        Assert.True(told >= 20, $"only {told:F1} dB after the jump");
+        Assert.True(untold < 10, $"the control cancelled {untold:F1} dB without being told");
+
+        double Cancel(bool tell)
+        {
+            var speech = TestSpeech.Say("There are many things to consider when you plan a long journey across the country by train.", "rms");
+            var echo = new EchoCanceller();
+            echo.SetDelayHint(TimeSpan.FromMilliseconds(200));
+            const int chunk = 160;
+            var jumpAt = speech.Length / 2 / chunk * chunk;
+            var jump = jumpMs * 16;
+            double inAfter = 0, outAfter = 0;
+            for (var n = 0; n + chunk <= speech.Length; n += chunk)
+            {
+                var at = MediaTime.FromSamples(n, 16_000);
+                echo.AddReference(at, speech.AsSpan(n, chunk));
+                if (n == jumpAt && tell)
+                {
+                    echo.ShiftTimeline(TimeSpan.FromMilliseconds(jumpMs));
+                }
+
+                var delay = 3_200 + (n >= jumpAt ? jump : 0);
+                var mic = new short[chunk];
+                for (var i = 0; i < chunk; i++)
+                {
+                    var src = n + i - delay;
+                    mic[i] = src >= 0 && src < speech.Length ? (short)(speech[src] * 0.4f) : (short)0;
+                }
+
+                var before = mic.ToArray();
+                echo.Process(at, mic);
+                if (n >= jumpAt && n < jumpAt + 4_000)
+                {
+                    inAfter += before.Sum(s => (double)s * s);
+                    outAfter += mic.Sum(s => (double)s * s);
+                }
+            }
+
+            return 10 * Math.Log10(inAfter / Math.Max(1, outAfter));
+        }
+    }
+
+    [Fact]
+    public void Reports_that_miss_the_capture_latency_centre_the_search_but_do_not_pull_the_delay_off_the_echo()
+    {
+        // The page reports where it plays, not when its microphone captured: here every report is 40 ms short of the
+        // real 240 ms, with ±8 ms of jitter. The measured delay must hold (and cancel) through them.
+        var speech = TestSpeech.Say("There are many things to consider when you plan a long journey across the country by train.", "rms");
+        var echo = new EchoCanceller();
+        const int chunk = 160;
+        const int delay = 3_840;
+        double inLate = 0, outLate = 0;
+        int[] jitter = [0, 128, -128, 64, -64];
+        for (var n = 0; n + chunk <= speech.Length; n += chunk)
+        {
+            var at = MediaTime.FromSamples(n, 16_000);
+            echo.AddReference(at, speech.AsSpan(n, chunk));
+            if (n % 3_200 == 0)
+            {
+                echo.SetDelayHint(MediaTime.FromSamples(delay - 640 + jitter[n / 3_200 % jitter.Length], 16_000));
+            }
+
+            var mic = new short[chunk];
+            for (var i = 0; i < chunk; i++)
+            {
+                var src = n + i - delay;
+                mic[i] = src >= 0 ? (short)(speech[src] * 0.5f) : (short)0;
+            }
+
+            var before = mic.ToArray();
+            echo.Process(at, mic);
+            if (n >= speech.Length / 2)
+            {
+                inLate += before.Sum(s => (double)s * s);
+                outLate += mic.Sum(s => (double)s * s);
+            }
+        }
+
+        var erle = 10 * Math.Log10(inLate / Math.Max(1, outLate));
+        output.WriteLine($"delay {echo.Delay?.TotalMilliseconds} ms (reports {echo.DelayHint?.TotalMilliseconds} ms); echo reduced by {erle:F1} dB over the second half");
+        Assert.InRange(echo.Delay!.Value.TotalMilliseconds, 239, 241);
+        Assert.True(erle >= 20, $"only {erle:F1} dB");
+    }
+
     private static LlmSettings Llm(OpenAiChatServer server) => new("test-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-test");
 
     /// <summary>

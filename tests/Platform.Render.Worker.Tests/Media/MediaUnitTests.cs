@@ -59,19 +59,24 @@ public sealed class MicrophoneBufferTests
         var buffer = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(200));
         var tick = new short[MicrophoneBuffer.TickSamples];
         buffer.Write(Pcm(Enumerable.Repeat((short)1000, 640).ToArray()), 16_000, 1); // 40 ms: below the target
-        Assert.False(buffer.Read(tick));
+        Assert.False(buffer.Read(tick, out var offset));
         Assert.All(tick, s => Assert.Equal(0, s));
+        Assert.Equal(0, offset);
         buffer.Write(Pcm(Enumerable.Repeat((short)1000, 320).ToArray()), 16_000, 1); // 60 ms
-        Assert.True(buffer.Read(tick));
+        Assert.True(buffer.Read(tick, out offset));
         Assert.All(tick, s => Assert.Equal(1000, s));
+        Assert.Equal(MicrophoneBuffer.TickSamples, offset); // the page's audio lands one tick later than it was captured
         Assert.True(buffer.Read(tick));
         Assert.True(buffer.Read(tick));
         Assert.False(buffer.Read(tick)); // empty: an underrun, then it primes again
         Assert.Equal(1, buffer.Underruns);
+        Assert.Equal(2 * MicrophoneBuffer.TickSamples, buffer.TimelineOffset);
 
         buffer.Write(Pcm(new short[16_000]), 16_000, 1); // a 1 s burst
         Assert.Equal(buffer.Target, buffer.Buffered); // trimmed back to the target
         Assert.Equal(16_000 - buffer.Target, buffer.Trimmed);
+        Assert.True(buffer.Read(tick, out offset));
+        Assert.Equal(2 * MicrophoneBuffer.TickSamples - buffer.Trimmed, offset); // what was trimmed lands that much earlier
     }
 
     [Fact]
