@@ -141,12 +141,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         {
             var at = MediaTime.FromSamples(n, 16_000);
             echo.AddReference(at, speech.AsSpan(n, chunk));
-            var mic = new short[chunk];
-            for (var i = 0; i < chunk; i++)
-            {
-                var src = n + i - delay;
-                mic[i] = src >= 0 ? (short)(speech[src] * 0.4f) : (short)0;
-            }
+            var mic = Echoed(speech, n, chunk, delay, 0.4f);
 
             var before = mic.ToArray();
             echo.Process(at, mic);
@@ -262,12 +257,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
                 }
 
                 var delay = 3_200 + (n >= jumpAt ? jump : 0);
-                var mic = new short[chunk];
-                for (var i = 0; i < chunk; i++)
-                {
-                    var src = n + i - delay;
-                    mic[i] = src >= 0 && src < speech.Length ? (short)(speech[src] * 0.4f) : (short)0;
-                }
+                var mic = Echoed(speech, n, chunk, delay, 0.4f);
 
                 var before = mic.ToArray();
                 echo.Process(at, mic);
@@ -302,12 +292,7 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
                 echo.SetDelayHint(MediaTime.FromSamples(delay - 640 + jitter[n / 3_200 % jitter.Length], 16_000));
             }
 
-            var mic = new short[chunk];
-            for (var i = 0; i < chunk; i++)
-            {
-                var src = n + i - delay;
-                mic[i] = src >= 0 ? (short)(speech[src] * 0.5f) : (short)0;
-            }
+            var mic = Echoed(speech, n, chunk, delay, 0.5f);
 
             var before = mic.ToArray();
             echo.Process(at, mic);
@@ -322,6 +307,19 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         output.WriteLine($"delay {echo.Delay?.TotalMilliseconds} ms (reports {echo.DelayHint?.TotalMilliseconds} ms); echo reduced by {erle:F1} dB over the second half");
         Assert.InRange(echo.Delay!.Value.TotalMilliseconds, 239, 241);
         Assert.True(erle >= 20, $"only {erle:F1} dB");
+    }
+
+    /// <summary>The microphone's <paramref name="chunk"/> samples from <paramref name="n"/>: <paramref name="speech"/> <paramref name="delay"/> samples late at <paramref name="gain"/>.</summary>
+    private static short[] Echoed(short[] speech, int n, int chunk, int delay, float gain)
+    {
+        var mic = new short[chunk];
+        for (var i = 0; i < chunk; i++)
+        {
+            var src = n + i - delay;
+            mic[i] = src >= 0 && src < speech.Length ? (short)(speech[src] * gain) : (short)0;
+        }
+
+        return mic;
     }
 
     private static LlmSettings Llm(OpenAiChatServer server) => new("test-model", BaseUrl: server.BaseUrl.ToString(), ApiKey: "sk-test");
