@@ -40,7 +40,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
     private readonly Channel<SessionEventRecord> _records = Channel.CreateUnbounded<SessionEventRecord>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<int> _metricsRecorded = [];
-    private readonly DateTimeOffset _startedAt;
+    private long _originTicks; // UTC ticks of media time zero: when the media clock started, on by any time it skipped
     private Task _pacer = Task.CompletedTask;
     private Task _recorder = Task.CompletedTask;
     private ClientConnection? _speaker; // whose microphone feeds the session
@@ -66,7 +66,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         _logger = loggers.CreateLogger<LiveSession>();
         _nextSeq = spec.NextSeq;
         _greeted = spec.Resumed ? 1 : 0;
-        _startedAt = time.GetUtcNow();
+        _originTicks = time.GetUtcNow().UtcTicks;
         var (resources, owned) = engine.For(settings);
         _owned = owned;
         _session = new ConversationSession(resources, settings.Options, this, settings.Llm, timeProvider: time, httpClient: engine.Http, loggerFactory: loggers);
@@ -116,6 +116,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _session.StartAsync(cancellationToken).ConfigureAwait(false);
+        // Media time zero is now, when the clock starts (the engine's start may have taken a while): events' timestamps
+        // are this plus their media time.
+        var started = _time.GetTimestamp();
+        Volatile.Write(ref _originTicks, _time.GetUtcNow().UtcTicks);
         foreach (var notice in _settings.Notices)
         {
             Record(InCallEventTypes.Error, new JsonObject { ["code"] = "settings.notice", ["message"] = notice }, null, null, TimeSpan.Zero);
@@ -125,7 +129,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
             LogNoEncoder(_spec.Conversation.ToString());
         }
         _recorder = Task.Run(RecordLoopAsync, CancellationToken.None);
-        _pacer = Task.Run(PaceAsync, CancellationToken.None);
+        _pacer = Task.Run(() => PaceAsync(started), CancellationToken.None);
     }
 
     /// <summary>Serves one page until it closes (or the session ends).</summary>
@@ -449,10 +453,9 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
 
     // ---- the media clock ----
 
-    private async Task PaceAsync()
+    private async Task PaceAsync(long started)
     {
         using var timer = new PeriodicTimer(Tick, _time);
-        var started = _time.GetTimestamp();
         long ticks = 0;
         var tick = new short[MicrophoneBuffer.TickSamples];
         long offset = 0;
@@ -463,7 +466,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
                 var due = (long)(_time.GetElapsedTime(started) / Tick);
                 if (due - ticks > 50)
                 {
-                    ticks = due - 50; // more than a second behind (the machine stalled): skip ahead, do not burst
+                    // More than a second behind (the machine stalled): skip ahead, do not burst; media time from
+                    // here on is that much nearer its start than the wall clock.
+                    Interlocked.Add(ref _originTicks, (due - 50 - ticks) * Tick.Ticks);
+                    ticks = due - 50;
                 }
                 for (; ticks < due; ticks++)
                 {
@@ -625,7 +631,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
     private void Record(string type, JsonObject props, int? turn, string? inferenceId, TimeSpan mediaTime)
     {
         var seq = Interlocked.Increment(ref _nextSeq) - 1;
-        var at = _startedAt + mediaTime;
+        var at = new DateTimeOffset(Volatile.Read(ref _originTicks) + mediaTime.Ticks, TimeSpan.Zero);
         Broadcast(InCallMessages.Envelope("conversation", type, _spec.Conversation.Local, props, seq, turn, inferenceId, at, mediaTime));
         _records.Writer.TryWrite(new SessionEventRecord(seq, type, props.ToJsonString(), at, turn, inferenceId));
     }

@@ -7,6 +7,9 @@ namespace Platform.Render.Worker.Media;
 /// its own rate; the session consumes exactly 20 ms of 16 kHz mono per tick of wall time. Audio starts flowing once
 /// <see cref="Target"/> has gathered (so a late packet does not cut a word), a tick with too little plays silence and
 /// primes again, and a backlog above <see cref="Limit"/> is trimmed from the oldest end so latency stays bounded.
+/// Below the limit a burst would stay as latency for the rest of the call (audio comes as fast as it goes), so the
+/// buffer's low-water mark over each second is measured: the slack beyond <see cref="Target"/> less one tick, never
+/// needed in that second, is dropped a tick at a time from quiet ticks (the pauses between words).
 /// </summary>
 public sealed class MicrophoneBuffer
 {
@@ -23,6 +26,15 @@ public sealed class MicrophoneBuffer
     private long _offset;
     private Resampler? _resampler;
     private short[] _scratch = new short[4096];
+    private int _low = int.MaxValue; // fewest samples left after a read in this window
+    private int _windowTicks;
+    private int _excess; // slack still to drop from quiet ticks
+
+    /// <summary>Ticks over which the buffer's unused slack is measured (one second).</summary>
+    public const int DrainWindowTicks = 50;
+
+    /// <summary>A tick quieter than this (RMS of 16-bit samples, about −47 dBFS) may be dropped to drain slack.</summary>
+    public const double QuietRms = 150;
 
     public MicrophoneBuffer(TimeSpan? target = null, TimeSpan? limit = null)
     {
@@ -39,6 +51,9 @@ public sealed class MicrophoneBuffer
 
     /// <summary>Samples trimmed because the backlog exceeded <see cref="Limit"/>.</summary>
     public long Trimmed { get; private set; }
+
+    /// <summary>Samples of quiet ticks dropped because the buffer held more than it needed for a whole window.</summary>
+    public long Drained { get; private set; }
 
     /// <summary>Ticks that played silence because the page's audio was late.</summary>
     public long Underruns { get; private set; }
@@ -109,6 +124,10 @@ public sealed class MicrophoneBuffer
     {
         lock (_gate)
         {
+            if (_flowing && _count >= tick.Length)
+            {
+                DrainSlack(tick.Length);
+            }
             timelineOffset = _offset;
             if (!_flowing && _count >= Target)
             {
@@ -120,6 +139,7 @@ public sealed class MicrophoneBuffer
                 {
                     Underruns++;
                     _flowing = false;
+                    _low = 0; // the slack was needed
                 }
                 tick.Clear();
                 _offset += tick.Length;
@@ -135,6 +155,39 @@ public sealed class MicrophoneBuffer
         }
     }
 
+    /// <summary>Measures this tick's slack into the window and drops the next tick if it is quiet and slack is owed.</summary>
+    private void DrainSlack(int tickLength)
+    {
+        _low = Math.Min(_low, _count - tickLength);
+        if (++_windowTicks >= DrainWindowTicks)
+        {
+            _excess = Math.Max(0, _low - (Target - TickSamples));
+            _low = int.MaxValue;
+            _windowTicks = 0;
+        }
+        if (_excess < tickLength || _count < 2 * tickLength || !IsQuiet(_start, tickLength))
+        {
+            return;
+        }
+        _start = (_start + tickLength) % _ring.Length;
+        _count -= tickLength;
+        _offset -= tickLength;
+        _excess -= tickLength;
+        _low = Math.Min(_low, _count - tickLength);
+        Drained += tickLength;
+    }
+
+    private bool IsQuiet(int start, int length)
+    {
+        double sum = 0;
+        for (var i = 0; i < length; i++)
+        {
+            double v = _ring[(start + i) % _ring.Length];
+            sum += v * v;
+        }
+        return sum < QuietRms * QuietRms * length;
+    }
+
     /// <summary>Forgets everything (a new connection starts fresh).</summary>
     public void Reset()
     {
@@ -144,6 +197,9 @@ public sealed class MicrophoneBuffer
             _count = 0;
             _flowing = false;
             _resampler = null;
+            _low = int.MaxValue;
+            _windowTicks = 0;
+            _excess = 0;
         }
     }
 

@@ -80,6 +80,69 @@ public sealed class MicrophoneBufferTests
     }
 
     [Fact]
+    public void A_burst_under_the_limit_drains_from_quiet_ticks_back_to_the_target_and_the_timeline_says_so()
+    {
+        var buffer = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(300));
+        var tick = new short[MicrophoneBuffer.TickSamples];
+        var quiet = Pcm(Enumerable.Repeat((short)100, MicrophoneBuffer.TickSamples).ToArray()); // −50 dBFS: room noise
+        buffer.Write(Pcm(Enumerable.Repeat((short)100, 3 * MicrophoneBuffer.TickSamples + 3200).ToArray()), 16_000, 1); // 260 ms at once
+        var offsets = new List<long>();
+        for (var n = 0; n < 3 * MicrophoneBuffer.DrainWindowTicks; n++) // then exactly one tick per tick, for 3 s
+        {
+            Assert.True(buffer.Read(tick, out var offset));
+            offsets.Add(offset);
+            buffer.Write(quiet, 16_000, 1);
+        }
+
+        // The 200 ms that were never needed are gone (a tick at a time, once the first second has measured them); the rest stays.
+        Assert.Equal(3200, buffer.Drained);
+        Assert.Equal(buffer.Target, buffer.Buffered);
+        Assert.Equal(0, buffer.Underruns);
+        Assert.Equal(0, buffer.Trimmed);
+        Assert.Equal(-3200, buffer.TimelineOffset);
+        Assert.All(offsets.Take(MicrophoneBuffer.DrainWindowTicks - 1), o => Assert.Equal(0, o)); // nothing owed in the first second
+        Assert.Equal(offsets.Order().Reverse(), offsets); // it only ever moves earlier, in whole ticks
+        Assert.All(offsets, o => Assert.Equal(0, o % MicrophoneBuffer.TickSamples));
+    }
+
+    [Fact]
+    public void Slack_is_never_drained_from_speech_and_slack_that_jitter_uses_is_kept()
+    {
+        var tick = new short[MicrophoneBuffer.TickSamples];
+        var speech = Pcm(Enumerable.Range(0, MicrophoneBuffer.TickSamples).Select(i => (short)(i % 2 == 0 ? 3000 : -3000)).ToArray());
+        var talking = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60));
+        for (var n = 0; n < 12; n++)
+        {
+            talking.Write(speech, 16_000, 1); // 240 ms of speech at once
+        }
+        for (var n = 0; n < 3 * MicrophoneBuffer.DrainWindowTicks; n++)
+        {
+            Assert.True(talking.Read(tick));
+            talking.Write(speech, 16_000, 1);
+        }
+        Assert.Equal(0, talking.Drained); // 180 ms owed, but no word is cut to pay it
+        Assert.Equal(12 * MicrophoneBuffer.TickSamples, talking.Buffered);
+
+        // Quiet audio in pairs of ticks every other tick: it drains to the target less one tick at its lowest, and no further.
+        var jittery = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60));
+        var pair = Pcm(new short[2 * MicrophoneBuffer.TickSamples]);
+        for (var n = 0; n < 3; n++)
+        {
+            jittery.Write(pair, 16_000, 1); // 120 ms to start with
+        }
+        for (var n = 0; n < 4 * MicrophoneBuffer.DrainWindowTicks; n++)
+        {
+            Assert.True(jittery.Read(tick));
+            if (n % 2 == 1)
+            {
+                jittery.Write(pair, 16_000, 1);
+            }
+        }
+        Assert.Equal(0, jittery.Underruns);
+        Assert.Equal(2 * MicrophoneBuffer.TickSamples, jittery.Drained); // it held 80 ms at its lowest, 40 ms more than it needs
+    }
+
+    [Fact]
     public void Stereo_48k_is_averaged_and_resampled_to_16k_mono()
     {
         var buffer = new MicrophoneBuffer(TimeSpan.FromMilliseconds(20));
