@@ -42,6 +42,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
 
     /// <summary>An app's audio echo without 'done' ends this long (media time) after its audio ran out.</summary>
     private static readonly TimeSpan EchoAudioIdle = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan FirstClauseLead = TimeSpan.FromMilliseconds(20); // leading silence kept on a turn's first clause
 
     private readonly SessionResources _resources;
     private readonly SessionOptions _options;
@@ -958,7 +959,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     break;
                 }
 
-                turn.Ready.Enqueue(new PlayingClause(s.Text, s.Result));
+                // The first clause starts at once (its leading pause is latency); later ones keep theirs (the gap between sentences).
+                turn.Ready.Enqueue(new PlayingClause(s.Text, s.Index == 0 ? s.Result.WithoutLeadingSilence(FirstClauseLead) : s.Result));
                 break;
             case WorkerFailed failed:
                 if (!turn.Cancelled)

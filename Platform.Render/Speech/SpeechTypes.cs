@@ -47,6 +47,32 @@ public sealed record SynthesisResult(
 
     public TimeSpan Duration => MediaTime.FromSamples(Audio.Length, SampleRate);
 
+    /// <summary>Samples quieter than this (about −50 dBFS) before the first louder one are the clause's leading silence.</summary>
+    public const int SilenceAmplitude = 100;
+
+    /// <summary>
+    /// The clause without its leading silence beyond <paramref name="keep"/> (engines open with a pause: Flite's is
+    /// about 150 ms), its phones and visemes moved with the audio; this same result when there is nothing to cut.
+    /// </summary>
+    public SynthesisResult WithoutLeadingSilence(TimeSpan keep)
+    {
+        var first = Array.FindIndex(Audio, a => Math.Abs((int)a) > SilenceAmplitude);
+        var cut = first < 0 ? 0 : Math.Max(0, first - (int)MediaTime.ToSamples(keep, SampleRate));
+        if (cut == 0)
+        {
+            return this;
+        }
+
+        var by = MediaTime.FromSamples(cut, SampleRate);
+        TimeSpan Moved(TimeSpan t) => t - by < TimeSpan.Zero ? TimeSpan.Zero : t - by;
+        return this with
+        {
+            Audio = Audio[cut..],
+            Phonemes = [.. Phonemes.Where(p => p.End > by).Select(p => p with { Start = Moved(p.Start), End = Moved(p.End) })],
+            Visemes = [.. Visemes.Where(v => v.End > by).Select(v => v with { Start = Moved(v.Start), End = Moved(v.End) })],
+        };
+    }
+
     public static SynthesisResult Failed(string text, string code, string message) =>
         new(text, [], 16_000, [], [], new SpeechError(code, message));
 }

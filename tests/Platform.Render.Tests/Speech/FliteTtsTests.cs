@@ -7,6 +7,33 @@ namespace Platform.Render.Tests.Speech;
 
 public sealed class FliteTtsTests(ITestOutputHelper output)
 {
+    [Fact]
+    public async Task A_clause_without_its_leading_silence_starts_20_ms_before_its_first_sound_with_its_phones_moved_along()
+    {
+        TestSpeech.RequireSpeechStack();
+        using var tts = new FliteSynthesizer();
+        var full = await tts.SynthesizeAsync("Sure, I can help with that.");
+        var lead = TimeSpan.FromMilliseconds(20);
+        var trimmed = full.WithoutLeadingSilence(lead);
+
+        int FirstSound(short[] audio) => Array.FindIndex(audio, a => Math.Abs((int)a) > SynthesisResult.SilenceAmplitude);
+        var cut = full.Audio.Length - trimmed.Audio.Length;
+        output.WriteLine($"leading silence {FirstSound(full.Audio) / 16.0:F1} ms, cut {cut / 16.0:F1} ms");
+        Assert.True(FirstSound(full.Audio) >= 16 * 80, "Flite opens a clause with a pause"); // what there is to gain
+        Assert.Equal(320, FirstSound(trimmed.Audio)); // 20 ms at 16 kHz
+        Assert.Equal(full.Audio[cut..], trimmed.Audio); // nothing else changed
+
+        // Phones and visemes move with the audio: the voiced ones keep their place relative to the sound.
+        var by = TimeSpan.FromTicks(cut * TimeSpan.TicksPerSecond / 16_000);
+        var voiced = full.Phonemes.Where(p => p.Phone != "pau").ToList();
+        Assert.Equal(voiced.Select(p => (p.Phone, p.Start - by, p.End - by)), trimmed.Phonemes.Where(p => p.Phone != "pau").Select(p => (p.Phone, p.Start, p.End)));
+        Assert.Equal(TimeSpan.Zero, trimmed.Phonemes[0].Start);
+        Assert.Equal(full.Visemes[^1].End - by, trimmed.Visemes[^1].End);
+
+        // A clause that starts with sound is left as it is.
+        Assert.Same(trimmed, trimmed.WithoutLeadingSilence(lead));
+    }
+
     [Theory]
     [InlineData("Hello, my name is Anna.")]
     [InlineData("What would you like to talk about today?")]
