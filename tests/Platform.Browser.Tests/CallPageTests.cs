@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using Platform.Testing;
@@ -295,59 +294,6 @@ public sealed class CallPageTests(BrowserFixture fx)
         await ExpectStateAsync(old, "unsupported");
         await Expect(old.Locator("#notice-title")).ToHaveTextAsync("This browser cannot join the call");
         await Expect(old.Locator("#notice-action")).ToBeHiddenAsync();
-    }
-
-    [Fact]
-    public async Task The_playback_worklet_drops_a_backlog_of_silence_at_once_and_never_speech()
-    {
-        // The page's own playback worklet, driven a render quantum at a time (its globals stubbed, as an audio thread
-        // would give them), so each sample that comes out is known.
-        using var http = fx.Http();
-        var source = await http.GetStringAsync("/c/assets/call-audio.js");
-        await using var context = await fx.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        var r = await page.EvaluateAsync<JsonElement>("""
-            (src) => {
-              const processors = {};
-              class Base { constructor() { this.port = { posted: [], postMessage(m) { this.posted.push(m); } }; } }
-              new Function('AudioWorkletProcessor', 'registerProcessor', 'sampleRate', 'currentTime', src)(Base, (n, c) => { processors[n] = c; }, 48000, 0);
-              const make = () => new processors['call-playback']({ processorOptions: { sourceRate: 48000 } });
-              const push = (p, ms, value) => p.port.onmessage({ data: { type: 'audio', t: ms * 1000, pcm: new Int16Array(960).fill(value).buffer } });
-              const render = (p, n) => { const out = []; for (let i = 0; i < n; i++) { const q = new Float32Array(128); p.process([], [[q]]); out.push(...q); } return out; };
-
-              // A stall, then 300 ms of silence and 100 ms of speech at once.
-              const burst = make();
-              for (let k = 0; k < 15; k++) push(burst, k * 20, 0);
-              for (let k = 0; k < 5; k++) push(burst, 300 + k * 20, 1000 + k);
-              const heard = render(burst, 40).map((v) => Math.round(v * 0x8000));
-              const clock = burst.port.posted.find((m) => m.type === 'clock');
-
-              // Silence with less than 40 ms behind it stays (it is the gap before the replica's next word).
-              const gap = make();
-              push(gap, 0, 0); push(gap, 20, 500);
-              const gapHeard = render(gap, 16).map((v) => Math.round(v * 0x8000));
-
-              // Silence alone drains to 40 ms and no further.
-              const quiet = make();
-              for (let k = 0; k < 10; k++) push(quiet, k * 20, 0);
-              render(quiet, 1);
-              return { heard, clock, dropped: burst.dropped, gapHeard, quietQueued: quiet.queued };
-            }
-            """, source);
-
-        // Every sample of the speech, in order, from the first quantum; the 300 ms of silence before it are gone.
-        var heard = r.GetProperty("heard").EnumerateArray().Select(v => v.GetInt32()).ToArray();
-        var speech = Enumerable.Range(0, 5).SelectMany(k => Enumerable.Repeat(1000 + k, 960)).ToArray();
-        Assert.Equal(speech, heard.Take(speech.Length));
-        Assert.All(heard.Skip(speech.Length), v => Assert.Equal(0, v)); // then the queue is empty
-        Assert.Equal(15 * 960, r.GetProperty("dropped").GetInt32());
-        // The worker hears of it at once: the first clock message says so, at the speech's media time.
-        Assert.True(r.GetProperty("clock").GetProperty("drained").GetBoolean());
-        Assert.Equal(300_000, r.GetProperty("clock").GetProperty("t").GetDouble());
-
-        var gap = r.GetProperty("gapHeard").EnumerateArray().Select(v => v.GetInt32()).ToArray();
-        Assert.Equal(Enumerable.Repeat(0, 960).Concat(Enumerable.Repeat(500, 960)), gap.Take(1920));
-        Assert.Equal(2 * 960, r.GetProperty("quietQueued").GetInt32()); // 40 ms kept
     }
 
     [Fact]

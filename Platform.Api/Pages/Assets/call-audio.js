@@ -45,15 +45,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
 /**
  * Plays chunks of 16-bit PCM at the source rate (48 kHz), resampled linearly to the context's rate, in the order they
  * came. Reports the media time (µs) of the sample at the read head about every 50 ms of audio.
- *
- * The worker streams at its media clock's pace, silence included, so whatever the queue gains in a burst (the page,
- * the socket or the worker stalled, then everything came at once) would otherwise stay as latency for the rest of the
- * call, and the replica's next answer would be heard that much later. So a chunk of pure silence at the read head is
- * dropped whenever at least KEEP_MS is queued behind it: nothing audible is lost, only the media time at the read head
- * moves on, and the worker is told at once (its echo canceller follows the playback position).
  */
-const KEEP_MS = 40;
-
 class PlaybackProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
@@ -64,8 +56,6 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.queued = 0; // source samples in the queue
     this.sinceReport = 0;
     this.wasPlaying = false;
-    this.keep = Math.round((KEEP_MS / 1000) * this.sourceRate);
-    this.dropped = 0; // source samples of silence dropped so far
     this.port.onmessage = (e) => this.onMessage(e.data);
   }
 
@@ -73,12 +63,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     if (m.type === 'audio') {
       const pcm = new Int16Array(m.pcm);
       const data = new Float32Array(pcm.length);
-      let silent = true;
-      for (let i = 0; i < pcm.length; i++) {
-        data[i] = pcm[i] / 0x8000;
-        if (pcm[i] !== 0) silent = false;
-      }
-      this.queue.push({ t: m.t, data, silent });
+      for (let i = 0; i < pcm.length; i++) data[i] = pcm[i] / 0x8000;
+      this.queue.push({ t: m.t, data });
       this.queued += data.length;
       // Never drop audio; but a queue of more than 20 s means the clock is broken: start over from the newest.
       if (this.queued > this.sourceRate * 20) this.reset();
@@ -93,19 +79,6 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.queue = [];
     this.pos = 0;
     this.queued = 0;
-  }
-
-  /** Drops silent chunks at the read head while KEEP_MS or more is queued behind them; true when it dropped any. */
-  drain() {
-    let any = false;
-    while (this.queue.length > 1 && this.queue[0].silent && this.queued - this.queue[0].data.length >= this.keep) {
-      const head = this.queue.shift();
-      this.queued -= head.data.length;
-      this.dropped += head.data.length - Math.floor(this.pos);
-      this.pos = 0;
-      any = true;
-    }
-    return any;
   }
 
   /** Drops queued audio stamped after `after` (µs), cutting the chunk that straddles it. */
@@ -137,7 +110,6 @@ class PlaybackProcessor extends AudioWorkletProcessor {
 
   process(_, outputs) {
     const out = outputs[0][0];
-    const drained = this.drain();
     const head = this.queue[0];
     const playing = !!head;
     const mediaTime = head ? head.t + (this.pos / this.sourceRate) * 1e6 : -1;
@@ -161,11 +133,10 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     }
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
     this.sinceReport += out.length;
-    if (this.sinceReport >= sampleRate * 0.05 || playing !== this.wasPlaying || drained) {
+    if (this.sinceReport >= sampleRate * 0.05 || playing !== this.wasPlaying) {
       this.sinceReport = 0;
       this.wasPlaying = playing;
-      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, drained,
-        queuedMs: (this.queued / this.sourceRate) * 1000, droppedMs: (this.dropped / this.sourceRate) * 1000 });
+      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, queuedMs: (this.queued / this.sourceRate) * 1000 });
     }
     return true;
   }

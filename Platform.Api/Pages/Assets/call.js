@@ -526,8 +526,7 @@
     clock = m;
     if (!m.playing || state !== 'live') return;
     const now = performance.now();
-    // About every 200 ms, and at once when the playback queue dropped silence (the echo's delay just changed).
-    if ((now - lastPlaybackAt >= 200 || m.drained) && m.t !== lastPlaybackSent) {
+    if (now - lastPlaybackAt >= 200 && m.t !== lastPlaybackSent) {
       lastPlaybackSent = m.t;
       lastPlaybackAt = now;
       sendJson(systemMessage('system.playback', { media_time: m.t / 1e6 }));
