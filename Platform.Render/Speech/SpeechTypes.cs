@@ -52,7 +52,7 @@ public sealed record SynthesisResult(
 
     /// <summary>
     /// The clause without its leading silence beyond <paramref name="keep"/> (engines open with a pause: Flite's is
-    /// about 150 ms), its phones and visemes moved with the audio; this same result when there is nothing to cut.
+    /// about 165 ms), its phones and visemes moved with the audio; this same result when there is nothing to cut.
     /// </summary>
     public SynthesisResult WithoutLeadingSilence(TimeSpan keep)
     {
