@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: response latency as heard in the browser — end of the user's sentence (fake microphone) → first replica
 # audio played by the page — against the real stack as separate processes, with the engine bench's OpenAI-compatible
-# stand-in (first token 200 ms, then 30 tokens/s) behind the persona. Prints every run and p50/p95/p99.
+# stand-in (first token 200 ms, then 30 tokens/s) behind the persona. Prints every run with its breakdown by stage,
+# p50/p95/p99, and what the path around the engine added.
 #   bench/response-latency.sh [runs=12]
+#   BENCH_MIC='{"autoGainControl":false,"noiseSuppression":false}' bench/response-latency.sh   # override the page's
+#     microphone constraints (Chrome's processing and what PocketSphinx hears through it)
 runs=${1:-12}
 # shellcheck source=bench/stack.sh
 . "$(dirname "${BASH_SOURCE[0]}")/stack.sh"

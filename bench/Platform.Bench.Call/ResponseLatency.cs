@@ -25,7 +25,6 @@ internal static class ResponseLatency
         "Where can I buy a ticket?",
     ];
 
-    private const string Answer = "Sure, I can help with that. The next one leaves in ten minutes from platform two. Would you like anything else?";
 
     // Taps the page's audio graph: the microphone source and the playback worklet's output, each into an analyser read
     // every 5 ms on the audio context's clock.
@@ -91,9 +90,7 @@ internal static class ResponseLatency
 
     public static async Task<int> RunAsync(HttpClient http, string persona, int runs)
     {
-        var options = OpenAiChatServerOptions.Benchmark();
-        options.Responder = _ => ChatScript.Reply(Answer);
-        await using var llm = await OpenAiChatServer.StartAsync(options);
+        await using var llm = await OpenAiChatServer.StartAsync(OpenAiChatServerOptions.Benchmark());
         var replica = (await http.GetFromJsonAsync<JsonObject>($"/v2/personas/{persona}"))?["default_replica_id"]?.GetValue<string>()
             ?? throw new InvalidOperationException("the persona has no default replica");
         var created = await http.PostAsJsonAsync("/v2/personas", new

@@ -46,8 +46,6 @@ internal static class EngineBench
         ("Where can I buy a ticket?", null),
     ];
 
-    private const string Answer = "Sure, I can help with that. The next one leaves in ten minutes from platform two. Would you like anything else?";
-
     public static async Task<int> RunAsync(EngineBenchOptions options)
     {
         if (!FliteSynthesizer.IsAvailable(out var flite) || !PocketSphinxRecognizer.IsAvailable(out flite))
@@ -58,9 +56,7 @@ internal static class EngineBench
 
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 4 * options.Sessions + 8), io);
-        var serverOptions = OpenAiChatServerOptions.Benchmark();
-        serverOptions.Responder = _ => ChatScript.Reply(Answer);
-        await using var server = await OpenAiChatServer.StartAsync(serverOptions);
+        await using var server = await OpenAiChatServer.StartAsync(OpenAiChatServerOptions.Benchmark());
         using var vad = new SileroVadModel();
         using var recognizer = new PocketSphinxRecognizer();
         using var synthesizer = new FliteSynthesizer();

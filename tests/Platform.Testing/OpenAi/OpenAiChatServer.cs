@@ -27,13 +27,17 @@ public sealed class OpenAiChatServerOptions
     /// <summary>When set, requests without "Authorization: Bearer {key}" get a 401 like OpenAI's.</summary>
     public string? RequiredApiKey { get; set; }
 
-    /// <summary>The benchmark's endpoint: first token after 200 ms, then 30 tokens/s, on the system clock.</summary>
+    /// <summary>The benchmark's endpoint: first token after 200 ms, then 30 tokens/s, on the system clock, saying <see cref="BenchmarkAnswer"/>.</summary>
     public static OpenAiChatServerOptions Benchmark() => new()
     {
         FirstTokenDelay = TimeSpan.FromMilliseconds(200),
         TokensPerSecond = 30,
         TimeProvider = TimeProvider.System,
+        Responder = _ => ChatScript.Reply(BenchmarkAnswer),
     };
+
+    /// <summary>What the benchmarks' LLM says to everything (the engine and the browser bench hear the same answer).</summary>
+    public const string BenchmarkAnswer = "Sure, I can help with that. The next one leaves in ten minutes from platform two. Would you like anything else?";
 
     /// <summary>Answers each request; the default replies with a fixed greeting.</summary>
     public Func<ChatRequest, ChatScript> Responder { get; set; } = _ => ChatScript.Reply("Hello! How can I help you today?");
