@@ -62,7 +62,7 @@ internal static class ResponseLatency
               const pcm = new Int16Array(m.pcm);
               for (let i = 0; i + 480 <= pcm.length; i += 480) {
                 let e = 0; for (let j = i; j < i + 480; j++) e += pcm[j] * pcm[j];
-                if (Math.sqrt(e / 480) > 300) { lat.arrival = performance.timeOrigin + performance.now(); lat.arrivalEnd = m.t / 1000 + pcm.length / 48; break; }
+                if (Math.sqrt(e / 480) / 32768 > threshold) { lat.arrival = performance.timeOrigin + performance.now(); lat.arrivalEnd = m.t / 1000 + pcm.length / 48; break; }
               }
             }
             return post.call(this, m, ...rest);
