@@ -99,7 +99,11 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         await mic.PushAsync(TimeSpan.FromMilliseconds(400));
         await session.RespondAsync("Tell me about travelling.");
         await mic.PushUntilAsync(() => sink.Has(T.ReplicaStartedSpeaking), TimeSpan.FromSeconds(60), "the replica starting");
-        await mic.PushAsync(TimeSpan.FromMilliseconds(1500));
+        // The user starts where this test always had them start in the answer's audio: 1.5 s plus the ~140 ms that the
+        // first clause's leading pause used to take (it now starts 20 ms before its sound). Where "Wait" lands matters:
+        // over the louder echo of some phonemes Silero misses the soft first word and holds only at the next one
+        // (370 ms late, once in CI): a known limit (README).
+        await mic.PushAsync(TimeSpan.FromMilliseconds(1640));
         var user = TestSpeech.Say("Wait, I have another question about my booking.", "awb");
         var onset = mic.Pushed + VadTests.EnergyBounds(user).Start;
         mic.Mix(user);
