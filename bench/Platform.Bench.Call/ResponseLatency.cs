@@ -25,7 +25,6 @@ internal static class ResponseLatency
         "Where can I buy a ticket?",
     ];
 
-
     // Taps the page's audio graph: the microphone source and the playback worklet's output, each into an analyser read
     // every 5 ms on the audio context's clock.
     private const string Taps = """
@@ -35,6 +34,7 @@ internal static class ResponseLatency
           const lat = window.__latency = { lastLoudMic: null, loudMicSince: null, reply: null, speechEnd: null, queuedMs: 0, queuedAtReply: null };
           let mic = null, out = null, timer = null;
           const buf = new Float32Array(480); // 10 ms at 48 kHz
+          const spoke = () => lat.loudMicSince !== null && lat.lastLoudMic - lat.loudMicSince > 0.3; // the sentence has begun
           const loud = (a) => { a.getFloatTimeDomainData(buf); let s = 0; for (const v of buf) s += v * v; return Math.sqrt(s / buf.length) > threshold; };
           const watch = (ctx) => {
             if (timer) return;
@@ -42,8 +42,7 @@ internal static class ResponseLatency
               const t = ctx.currentTime;
               const wall = performance.timeOrigin + performance.now();
               if (mic && loud(mic)) { lat.lastLoudMic = t; lat.lastLoudMicWall = wall; if (lat.loudMicSince === null) lat.loudMicSince = t; }
-              const spoke = lat.loudMicSince !== null && lat.lastLoudMic - lat.loudMicSince > 0.3;
-              if (out && spoke && lat.reply === null && t - lat.lastLoudMic > 0.012 && loud(out)) { lat.reply = t; lat.speechEnd = lat.lastLoudMic; lat.queuedAtReply = lat.queuedMs; lat.replyWall = wall; lat.speechEndWall = lat.lastLoudMicWall; }
+              if (out && spoke() && lat.reply === null && t - lat.lastLoudMic > 0.012 && loud(out)) { lat.reply = t; lat.speechEnd = lat.lastLoudMic; lat.queuedAtReply = lat.queuedMs; lat.replyWall = wall; lat.speechEndWall = lat.lastLoudMicWall; }
             }, 5);
           };
           const analyser = (ctx) => { const a = ctx.createAnalyser(); a.fftSize = 512; return a; };
@@ -58,7 +57,7 @@ internal static class ResponseLatency
           // wall clock (any event with a timestamp and a media time).
           const post = MessagePort.prototype.postMessage;
           MessagePort.prototype.postMessage = function (m, ...rest) {
-            if (m && m.type === 'audio' && lat.speechEnd === null && lat.arrival === undefined && lat.loudMicSince !== null && lat.lastLoudMic - lat.loudMicSince > 0.3) {
+            if (m && m.type === 'audio' && lat.speechEnd === null && lat.arrival === undefined && spoke()) {
               const pcm = new Int16Array(m.pcm);
               for (let i = 0; i + 480 <= pcm.length; i += 480) {
                 let e = 0; for (let j = i; j < i + 480; j++) e += pcm[j] * pcm[j];
@@ -107,8 +106,8 @@ internal static class ResponseLatency
         var wavs = Sentences.Select((s, i) => WriteWav(voice, s, i)).ToList();
         using var playwright = await Playwright.CreateAsync();
         var latencies = new List<double>();
-        var added = new List<double>();
-        var missed = 0; // what the path around the engine added: the latency less the engine's own share
+        var added = new List<double>(); // what the path around the engine added: the latency less the engine's own share
+        var missed = 0;
         for (var i = 0; i < runs + 1; i++) // run 0 warms caches and is not counted
         {
             var sentence = i % Sentences.Length;
