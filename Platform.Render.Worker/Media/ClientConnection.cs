@@ -36,6 +36,10 @@ public sealed class ClientConnection : IAsyncDisposable
     /// <summary>Set by the page's <c>system.hello</c>: no video wanted.</summary>
     public bool AudioOnly { get; set; }
 
+    /// <summary>Set by the page's <c>system.hello</c>: the person is in the call (present, heard, sent audio and
+    /// events). Before it, a page that asked for a preview gets only the picture.</summary>
+    public bool Joined { get; set; }
+
     /// <summary>Cancelled when the connection is closing (send failure or close).</summary>
     public CancellationToken Closing => _life.Token;
 

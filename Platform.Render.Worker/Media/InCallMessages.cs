@@ -11,6 +11,7 @@ namespace Platform.Render.Worker.Media;
 public abstract record InCallCommand
 {
     public sealed record Hello(int SampleRate, bool AudioOnly, string? ClientId) : InCallCommand;
+    public sealed record Preview : InCallCommand;
     public sealed record Playback(TimeSpan MediaTime) : InCallCommand;
     public sealed record KeyframeRequest : InCallCommand;
     public sealed record Echo(string Text) : InCallCommand;
@@ -69,6 +70,7 @@ public static class InCallMessages
                 ? new InCallCommand.Playback(TimeSpan.FromSeconds(t))
                 : new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0)."),
             "system.keyframe_request" => new InCallCommand.KeyframeRequest(),
+            "system.preview" => new InCallCommand.Preview(),
             "conversation.echo" => ParseEcho(props),
             "conversation.respond" => Text(props, "text") is { } said ? new InCallCommand.Respond(said) : Missing(type, "text"),
             "conversation.interrupt" => new InCallCommand.Interrupt(),

@@ -139,6 +139,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         await using var _ = client.ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.Closing, _stop.Token);
         var hello = false;
+        var previewing = false;
         var buffer = new MessageBuffer();
         try
         {
@@ -179,7 +180,19 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
                 }
                 if (!hello)
                 {
-                    SendError(client.SendText, "message.order", "The first message must be 'system.hello'.");
+                    switch (command)
+                    {
+                        case InCallCommand.Preview:
+                            previewing = true;
+                            AddClient(client);
+                            break;
+                        case InCallCommand.KeyframeRequest when previewing:
+                            _keyframeWanted = true;
+                            break;
+                        default:
+                            SendError(client.SendText, "message.order", "The first message must be 'system.hello' (or 'system.preview', for the picture alone until then).");
+                            break;
+                    }
                     continue;
                 }
                 await HandleAsync(client.SendText, command).ConfigureAwait(false);
@@ -195,15 +208,52 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
             {
                 await DetachAsync(client).ConfigureAwait(false);
             }
+            else
+            {
+                RemoveClient(client);
+            }
             await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "closed").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The page gets the picture from now on (a preview: before its hello it is not in the call, so it is
+    /// neither present nor heard, and gets no audio or events).</summary>
+    private void AddClient(ClientConnection client)
+    {
+        lock (_clientsGate)
+        {
+            if (!_clients.Contains(client))
+            {
+                _clients.Add(client);
+                _keyframeWanted = true;
+            }
+        }
+    }
+
+    /// <summary>Drops the page from the output (and, if it was the one heard, hands the microphone to the page that
+    /// joined last); false if it was not there.</summary>
+    private bool RemoveClient(ClientConnection client)
+    {
+        lock (_clientsGate)
+        {
+            if (!_clients.Remove(client))
+            {
+                return false;
+            }
+            if (ReferenceEquals(_speaker, client))
+            {
+                _speaker = _clients.LastOrDefault(c => c.Joined);
+            }
+            return true;
         }
     }
 
     private async Task AttachAsync(ClientConnection client)
     {
+        AddClient(client);
         lock (_clientsGate)
         {
-            _clients.Add(client);
+            client.Joined = true;
         }
         Volatile.Write(ref _speaker, client);
         _microphone.Reset();
@@ -240,14 +290,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
 
     private async Task DetachAsync(ClientConnection client)
     {
-        lock (_clientsGate)
-        {
-            _clients.Remove(client);
-            if (ReferenceEquals(_speaker, client))
-            {
-                _speaker = _clients.LastOrDefault();
-            }
-        }
+        RemoveClient(client);
         await Presence(PresenceRole.Participant, client.ClientId, joined: false).ConfigureAwait(false);
     }
 
@@ -586,11 +629,11 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
             List<ClientConnection> clients;
             lock (_clientsGate)
             {
-                if (_clients.Count == 0)
-                {
-                    return ValueTask.CompletedTask;
-                }
-                clients = [.. _clients];
+                clients = [.. _clients.Where(c => c.Joined)];
+            }
+            if (clients.Count == 0)
+            {
+                return ValueTask.CompletedTask;
             }
             var samples = frame.Samples;
             var message = new byte[MediaWire.HeaderSize + samples.Length * 2];
@@ -660,7 +703,10 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         {
             foreach (var client in _clients)
             {
-                client.SendText(json);
+                if (client.Joined)
+                {
+                    client.SendText(json);
+                }
             }
         }
     }

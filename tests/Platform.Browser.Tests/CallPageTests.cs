@@ -94,6 +94,41 @@ public sealed class CallPageTests(BrowserFixture fx)
     }
 
     [Fact]
+    public async Task Before_join_the_page_shows_the_replica_and_joins_on_the_same_socket()
+    {
+        using var t = await fx.NewTenantAsync();
+        var c = await t.ConversationAsync();
+        var (context, page, console) = await OpenAsync(c.PageUrl);
+        await using var _ = context;
+
+        // Without a click: the socket opens with the page, asks for the picture alone, and the replica is drawn.
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(fx.Worker.Sessions(c.Id) is [{ Preview.Task.IsCompleted: true }]), Deadline, "the page's system.preview");
+        var preview = fx.Worker.Sessions(c.Id)[0];
+        await Expect(page.Locator("#video")).ToBeVisibleAsync();
+        await Expect(page.Locator("#stage")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("has-video"));
+        Assert.True(await page.EvaluateAsync<bool>("() => performance.getEntriesByName('first-frame').length === 1 && performance.getEntriesByName('join').length === 0"),
+            "the first frame is drawn before Join");
+        await ExpectStateAsync(page, "prejoin");
+        await Expect(page.Locator("#notice-action")).ToHaveTextAsync("Join");
+        await fx.ScreenshotAsync(page, "prejoin-preview");
+        Assert.False(preview.Hello.Task.IsCompleted, "no hello before Join");
+        Assert.Empty(preview.Microphone);
+
+        // The preview's socket drops (a worker moving): the page asks again, quietly, still waiting for Join.
+        preview.Abort();
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(fx.Worker.Sessions(c.Id) is [_, { Preview.Task.IsCompleted: true }]), Deadline, "a second preview");
+        await ExpectStateAsync(page, "prejoin");
+
+        // Join says hello on that socket: no new connection, and the call goes live.
+        await page.ClickAsync("#notice-action");
+        var session = await fx.Worker.SessionAsync(c.Id, index: 1);
+        await ExpectStateAsync(page, "live");
+        Assert.Equal(2, fx.Worker.Sessions(c.Id).Count);
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Playback.Count > 0), Deadline, "playback reports");
+        Assert.DoesNotContain(console, m => m.StartsWith("pageerror", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Microphone_pcm_reaches_the_worker_and_mute_stops_it()
     {
         using var t = await fx.NewTenantAsync();

@@ -24,9 +24,10 @@ public sealed class SessionScript
 
 /// <summary>
 /// A stand-in for a render worker's media endpoint, speaking docs/media-protocol.md exactly: it accepts
-/// <c>/sessions/{tenant}/{conversation}</c> with the <c>x-platform-media-key</c> header, answers <c>system.hello</c>
-/// with <c>system.ready</c>, streams 48 kHz PCM (a tone) and pre-encoded VP8 frames stamped on one media timeline,
-/// paced by the page's <c>system.playback</c> reports, and records what the page sends.
+/// <c>/sessions/{tenant}/{conversation}</c> with the <c>x-platform-media-key</c> header, answers <c>system.preview</c>
+/// with a keyframe and <c>system.hello</c> with <c>system.ready</c>, streams 48 kHz PCM (a tone) and pre-encoded VP8
+/// frames stamped on one media timeline, paced by the page's <c>system.playback</c> reports, and records what the page
+/// sends.
 /// </summary>
 public sealed class FakeWorker : IAsyncDisposable
 {
@@ -185,6 +186,9 @@ public sealed class FakeSession
     /// <summary>The page's <c>system.hello</c>.</summary>
     public TaskCompletionSource<JsonObject> Hello { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The page's <c>system.preview</c> (sent before Join): the worker answers with a keyframe.</summary>
+    public TaskCompletionSource<JsonObject> Preview { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Completes with the close status when the page side closes (null: dropped without a close).</summary>
     public TaskCompletionSource<WebSocketCloseStatus?> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -299,6 +303,14 @@ public sealed class FakeSession
                 if (_script.AheadSeconds > 0)
                 {
                     await StreamUntilAsync(_startUs + (long)(_script.AheadSeconds * 1e6));
+                }
+                break;
+            case "system.preview":
+                // The picture alone until hello: this stream's first keyframe, at the media time it starts from.
+                Preview.TrySetResult(message);
+                if (!AudioOnly && _worker.Video.Count > 0)
+                {
+                    await SendAsync(VideoMessage(_worker.Video[0], NextAudioUs), WebSocketMessageType.Binary);
                 }
                 break;
             case "system.playback":

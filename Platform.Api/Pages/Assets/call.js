@@ -173,9 +173,11 @@
       }
       worklets = audio.audioWorklet.addModule(cfg.worklet_url);
       worklets.catch(() => {}); // awaited below; a failure there is reported as an error state
-      // The socket opens meanwhile too (its handshake and the route to the worker overlap the microphone prompt);
-      // it says hello, which is what makes us present, only once the audio is set up.
-      connect();
+      // The socket is open already (the preview's) or opens meanwhile (its handshake and the route to the worker
+      // overlap the microphone prompt); it says hello, which is what makes us present, only once the audio is set up.
+      startVideo();
+      clearTimeout(retryTimer);
+      if (!ws) connect();
     }
     try {
       mic = await navigator.mediaDevices.getUserMedia(MICROPHONE);
@@ -222,12 +224,29 @@
       joining = false;
       return;
     }
-    if (canvas) video = new VideoPipe(canvas, () => sendJson(systemMessage('system.keyframe_request', {})));
-    raf = requestAnimationFrame(tick);
+    startVideo();
     joining = false;
     pipelineReady = true;
     if (!ws) connect(); // closed while setting up: again now
     else if (ws.readyState === WebSocket.OPEN) greet(); // else its opening greets
+  }
+
+  /** The replica's picture, decoded onto the canvas on the audio clock (or the page's own before audio plays). */
+  function startVideo() {
+    if (!canvas || cfg.audio_only) return;
+    if (!video) video = new VideoPipe(canvas, () => sendJson(systemMessage('system.keyframe_request', {})));
+    if (!raf) raf = requestAnimationFrame(tick);
+  }
+
+  /**
+   * Before Join: the socket opens with the page and asks for the picture alone (system.preview), so the person sees
+   * the replica while deciding; nothing is heard or sent and nobody is present until hello. Join then says hello on
+   * the same socket. A preview that fails is retried quietly; a bad link, a wrong code or a call that is over end it.
+   */
+  function startPreview() {
+    if (onLiveKit || !canvas || cfg.audio_only || !window.VideoDecoder) return;
+    startVideo();
+    connect();
   }
 
   /** Closes the page's socket without a reconnection. */
@@ -244,6 +263,7 @@
     clearInterval(helloTimer);
     leaveRoom();
     cancelAnimationFrame(raf);
+    raf = 0;
     if (mic) mic.getTracks().forEach((t) => t.stop());
     if (audio) audio.close().catch(() => {});
     if (video) video.reset();
@@ -330,7 +350,9 @@
     socket.binaryType = 'arraybuffer';
     ws = socket;
     socket.onopen = () => {
-      if (ws === socket && pipelineReady) greet();
+      if (ws !== socket) return;
+      if (pipelineReady) greet();
+      else if (video) sendJson(systemMessage('system.preview', {})); // the picture until hello
     };
     socket.onmessage = (e) => {
       if (ws !== socket) return;
@@ -457,8 +479,9 @@
     if (e.code === 4404) { finish('bad-link'); return; }
     if (e.code === 4403) { finish('auth'); return; }
     if (e.code === 4410) { finish('ended', e.reason); return; }
+    const previewing = state === 'prejoin';
     const next = hasBeenLive ? 'reconnecting' : 'waiting';
-    if (state !== next) setState(next);
+    if (!previewing && state !== next) setState(next);
     // Back-off with jitter: a worker failover is over within seconds, a waiting page should not hammer the server.
     const delay = Math.min(8000, 300 * 2 ** Math.min(attempt, 5)) * (0.75 + Math.random() * 0.5);
     attempt++;
@@ -490,6 +513,7 @@
     if (video) video.reset();
     clock = { t: -1, ctxTime: 0, playing: false };
     anchor = null;
+    if (!performance.getEntriesByName('live').length) performance.mark('live'); // the call can start (latency measurements)
     setState('live');
     while (pendingIn.length) sendJson(pendingIn.shift());
   }
@@ -711,5 +735,6 @@
   } else {
     const reason = unsupportedReason();
     setState(reason ? 'unsupported' : 'prejoin', reason);
+    if (!reason) startPreview();
   }
 })();

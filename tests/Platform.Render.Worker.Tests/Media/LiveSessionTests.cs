@@ -78,6 +78,79 @@ public sealed class LiveSessionTests
     }
 
     [Fact]
+    public async Task A_preview_gets_the_picture_alone_and_is_not_in_the_call_until_its_hello()
+    {
+        Assert.True(Render.Video.Vp8Encoder.IsAvailable(out var why), why);
+        await using var kit = await MediaTestKit.StartAsync();
+        var worker = await kit.StartWorkerAsync("w1", encoders: VideoEncoders.Vp8);
+        var conversation = await kit.ConversationAsync("Hello, I am here.");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        var grain = kit.Grains.GetGrain<IConversationGrain>(conversation.ToGrainKey());
+
+        // Before the person presses Join the page opens its socket and asks for the picture.
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation, hello: false);
+        await page.SendJsonAsync("system", "system.preview", []);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(3));
+        await page.WaitForAsync(p => p.VideoFrames >= 5, "preview video frames");
+        Assert.True(page.FirstVideoKey, "the preview starts with a keyframe");
+        // The picture alone: no audio, no events, no system.ready; not present, so the greeting waits for hello.
+        Assert.Equal(0, page.AudioFrames);
+        Assert.Empty(page.Messages);
+        Assert.DoesNotContain((await grain.GetAsync(true))!.Events!, e => e.EventType == "system.participant_joined");
+
+        // Other messages wait for hello; a keyframe request is allowed (the page's decoder failed).
+        var keyframes = page.Keyframes;
+        await page.SendJsonAsync("conversation", "conversation.respond", new JsonObject { ["text"] = "Hi?" });
+        await page.SendJsonAsync("system", "system.keyframe_request", []);
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(400));
+        await page.WaitForAsync(p => p.Events("system.error").Any() && p.Keyframes > keyframes, "the order error and a keyframe");
+        Assert.Equal("message.order", Assert.Single(page.Events("system.error"))["properties"]!["code"]!.GetValue<string>());
+
+        // Join: hello on the same socket puts the person in the call: ready, present, greeted (now, not at the
+        // preview), with audio.
+        var joinedAt = Assert.Single(worker.Sessions).Session.Clock;
+        await page.HelloAsync();
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(3));
+        await page.WaitForAsync(p => p.Events("system.ready").Any() && p.Events("conversation.utterance").Any(), "system.ready and the greeting");
+        Assert.True(page.Events("system.ready").Single()["properties"]!["video"]!.GetValue<bool>());
+        var greeting = Assert.Single(page.Events("conversation.utterance"));
+        Assert.Equal("Hello, I am here.", greeting["properties"]!["speech"]!.GetValue<string>());
+        Assert.True(greeting["media_time"]!.GetValue<double>() >= joinedAt.TotalSeconds, $"greeted at {greeting["media_time"]} s, joined at {joinedAt.TotalSeconds} s");
+        Assert.True(page.AudioFrames > 100, $"audio frames: {page.AudioFrames}");
+        await PlatformCluster.WaitUntilAsync(async () => (await grain.GetAsync(true))!.Events!.Any(e => e.EventType == "system.participant_joined"),
+            MediaTestKit.Wait, "the participant's presence");
+    }
+
+    [Fact]
+    public async Task A_preview_that_closes_leaves_no_presence_and_the_session_goes_on()
+    {
+        await using var kit = await MediaTestKit.StartAsync();
+        kit.Llm.Responder = _ => ChatScript.Reply("Fine.");
+        var worker = await kit.StartWorkerAsync("w1", encoders: VideoEncoders.Vp8);
+        var conversation = await kit.ConversationAsync(greeting: "Welcome.");
+        await kit.AdvanceAsync(TimeSpan.FromMilliseconds(600));
+        var session = Assert.Single(worker.Sessions);
+
+        var preview = await MediaClient.ConnectAsync(worker.Url, conversation, hello: false);
+        await preview.SendJsonAsync("system", "system.preview", []);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await preview.WaitForAsync(p => p.VideoFrames > 0, "preview video");
+        await preview.DisposeAsync();
+        await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Clients == 0), MediaTestKit.Wait, "the preview gone from the session");
+
+        // The person joins from another page: that page is the one heard and greeted.
+        await using var page = await MediaClient.ConnectAsync(worker.Url, conversation);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(2));
+        await page.WaitForAsync(p => p.Events("conversation.utterance").Any(), "the greeting");
+        var grain = kit.Grains.GetGrain<IConversationGrain>(conversation.ToGrainKey());
+        await PlatformCluster.WaitUntilAsync(async () => (await grain.GetAsync(true))!.Events!.Any(e => e.EventType == "system.participant_joined"),
+            MediaTestKit.Wait, "the participant's presence");
+        var presence = (await grain.GetAsync(true))!.Events!.Where(e => e.EventType.StartsWith("system.participant_", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["system.participant_joined"], presence.Select(e => e.EventType)); // the preview neither joined nor left
+        Assert.Equal(1, session.Clients);
+    }
+
+    [Fact]
     public async Task Bad_messages_get_errors_and_the_session_goes_on()
     {
         await using var kit = await MediaTestKit.StartAsync();

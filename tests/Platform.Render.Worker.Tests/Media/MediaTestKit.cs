@@ -72,9 +72,9 @@ internal sealed class MediaTestKit : IAsyncDisposable
     }
 
     /// <summary>A worker: the production runner and heartbeat loop plus its media endpoint, all on the fake clock.</summary>
-    public async Task<InProcessMediaWorker> StartWorkerAsync(string id, LiveKitConnector? liveKit = null)
+    public async Task<InProcessMediaWorker> StartWorkerAsync(string id, LiveKitConnector? liveKit = null, VideoEncoderFactory? encoders = null)
     {
-        var worker = await InProcessMediaWorker.StartAsync(Grains, _engine, id, Cluster.Time, Cluster.Time, o => o.FramesPerSecond = 10, liveKit: liveKit);
+        var worker = await InProcessMediaWorker.StartAsync(Grains, _engine, id, Cluster.Time, Cluster.Time, o => o.FramesPerSecond = 10, liveKit: liveKit, encoders: encoders);
         _workers.Add(worker);
         return worker;
     }
@@ -175,6 +175,7 @@ internal sealed class MediaClient : IAsyncDisposable
     public int AudioFrames;
     public int VideoFrames;
     public int Keyframes;
+    public bool? FirstVideoKey; // whether the first video frame received was a keyframe
     public TimeSpan LastAudioTime;
     public double AudioEnergy;
 
@@ -184,15 +185,23 @@ internal sealed class MediaClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<MediaClient> ConnectAsync(string workerUrl, ConversationId conversation, string key = InProcessMediaWorker.MediaKey, bool audioOnly = false)
+    /// <summary>Opens the socket and says hello (or, with <paramref name="hello"/> false, nothing yet).</summary>
+    public static async Task<MediaClient> ConnectAsync(string workerUrl, ConversationId conversation, string key = InProcessMediaWorker.MediaKey, bool audioOnly = false,
+        bool hello = true)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader(MediaEndpoints.KeyHeader, key);
         await socket.ConnectAsync(new Uri($"{workerUrl}/sessions/{conversation.Tenant.Value}/{conversation.Local}"), CancellationToken.None);
         var client = new MediaClient(socket);
-        await client.SendJsonAsync("system", "system.hello", new JsonObject { ["sample_rate"] = 16_000, ["audio_only"] = audioOnly });
+        if (hello)
+        {
+            await client.HelloAsync(audioOnly);
+        }
         return client;
     }
+
+    public Task HelloAsync(bool audioOnly = false) =>
+        SendJsonAsync("system", "system.hello", new JsonObject { ["sample_rate"] = 16_000, ["audio_only"] = audioOnly });
 
     public Task SendJsonAsync(string messageType, string eventType, JsonObject properties) =>
         SendTextAsync(new JsonObject { ["message_type"] = messageType, ["event_type"] = eventType, ["properties"] = properties }.ToJsonString());
@@ -252,6 +261,7 @@ internal sealed class MediaClient : IAsyncDisposable
                 }
                 else if (buffer[0] == MediaWire.Video)
                 {
+                    FirstVideoKey ??= (buffer[1] & 1) == 1;
                     Interlocked.Increment(ref VideoFrames);
                     if ((buffer[1] & 1) == 1)
                     {
