@@ -60,6 +60,11 @@
   let lastPlaybackAt = 0;
   const pendingIn = [];
 
+  /** A performance mark for latency measurements (navigation start → each stage of the first picture and the call). */
+  function markOnce(name) {
+    if (!performance.getEntriesByName(name).length) performance.mark(name);
+  }
+
   // ---- embedding page -------------------------------------------------------------------------------------------
 
   const parentOrigin = (() => {
@@ -235,6 +240,7 @@
   function startVideo() {
     if (!canvas || cfg.audio_only) return;
     if (!video) video = new VideoPipe(canvas, () => sendJson(systemMessage('system.keyframe_request', {})));
+    video.warm();
     if (!raf) raf = requestAnimationFrame(tick);
   }
 
@@ -351,6 +357,7 @@
     ws = socket;
     socket.onopen = () => {
       if (ws !== socket) return;
+      markOnce('socket-open');
       if (pipelineReady) greet();
       else if (video) sendJson(systemMessage('system.preview', {})); // the picture until hello
     };
@@ -510,10 +517,13 @@
     clearInterval(helloTimer);
     // A (re)connection starts a fresh stream: the worker sends a keyframe first.
     if (player) player.port.postMessage({ type: 'reset' });
-    if (video) video.reset();
+    if (video) {
+      video.reset();
+      video.warm();
+    }
     clock = { t: -1, ctxTime: 0, playing: false };
     anchor = null;
-    if (!performance.getEntriesByName('live').length) performance.mark('live'); // the call can start (latency measurements)
+    markOnce('live');
     setState('live');
     while (pendingIn.length) sendJson(pendingIn.shift());
   }
@@ -526,6 +536,7 @@
     if (kind === KIND_AUDIO) {
       if (player && (buffer.byteLength - 16) % 2 === 0) player.port.postMessage({ type: 'audio', t, pcm: buffer.slice(16) });
     } else if (kind === KIND_VIDEO && video) {
+      markOnce('video-in');
       video.push((view.getUint8(1) & 1) === 1, view.getUint16(2, true), view.getUint16(4, true), t, new Uint8Array(buffer, 16));
     }
   }
@@ -601,17 +612,26 @@
       this.lastRequest = -1e9;
     }
 
+    /** A decoder for frames of this size; without one (`warm`), for the first keyframe, whatever its size. */
     configure(width, height) {
       this.closeDecoder();
       this.decoder = new VideoDecoder({ output: (f) => this.onFrame(f), error: () => this.fail() });
-      this.decoder.configure({ codec: 'vp8', codedWidth: width, codedHeight: height, optimizeForLatency: true });
-      this.size = `${width}x${height}`;
+      const size = width ? { codedWidth: width, codedHeight: height } : {};
+      this.decoder.configure({ codec: 'vp8', ...size, optimizeForLatency: true });
+      this.size = width ? `${width}x${height}` : 'any';
+    }
+
+    /** Sets the decoder up before the first frame arrives (its start-up then overlaps the socket's). */
+    warm() {
+      if (!this.decoder) this.configure(0, 0);
     }
 
     push(key, width, height, t, data) {
       if (this.needKey && !key) { this.requestKey(); return; }
       const ready = this.decoder && this.decoder.state === 'configured';
-      if (key && (!ready || this.size !== `${width}x${height}`)) this.configure(width, height);
+      const size = `${width}x${height}`;
+      if (key && ready && this.size === 'any') this.size = size;
+      if (key && (!ready || this.size !== size)) this.configure(width, height);
       if (!this.decoder || this.decoder.state !== 'configured' || this.decoder.decodeQueueSize > 30) {
         this.needKey = true; // broken or too far behind: start again at the next keyframe
         this.requestKey();
@@ -649,6 +669,7 @@
     }
 
     onFrame(frame) {
+      markOnce('video-decoded');
       const f = this.flushed;
       if (f && frame.timestamp > f.after && frame.timestamp <= f.until) { frame.close(); return; }
       this.frames.push(frame);
