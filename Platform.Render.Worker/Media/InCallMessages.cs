@@ -12,7 +12,7 @@ public abstract record InCallCommand
 {
     public sealed record Hello(int SampleRate, bool AudioOnly, string? ClientId) : InCallCommand;
     public sealed record Preview : InCallCommand;
-    public sealed record Playback(TimeSpan MediaTime) : InCallCommand;
+    public sealed record Playback(TimeSpan MediaTime, TimeSpan? Queued = null) : InCallCommand;
     public sealed record KeyframeRequest : InCallCommand;
     public sealed record Echo(string Text) : InCallCommand;
 
@@ -66,9 +66,7 @@ public static class InCallMessages
         {
             null => new InCallCommand.Invalid("message.malformed", "'event_type' is required."),
             "system.hello" => new InCallCommand.Hello(Int(props, "sample_rate") ?? 48_000, Bool(props, "audio_only"), Str(props, "client_id")),
-            "system.playback" => Num(props, "media_time") is { } t && t >= 0 && t < 1e7
-                ? new InCallCommand.Playback(TimeSpan.FromSeconds(t))
-                : new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0)."),
+            "system.playback" => ParsePlayback(props),
             "system.keyframe_request" => new InCallCommand.KeyframeRequest(),
             "system.preview" => new InCallCommand.Preview(),
             "conversation.echo" => ParseEcho(props),
@@ -81,6 +79,21 @@ public static class InCallMessages
                 : new InCallCommand.Invalid("message.invalid", "'conversation.tool_result' needs 'properties.tool_call_id' and 'properties.content'."),
             _ => new InCallCommand.Invalid("message.unknown", $"Unknown event_type '{type}'."),
         };
+    }
+
+    private static InCallCommand ParsePlayback(JsonObject props)
+    {
+        if (Num(props, "media_time") is not { } t || t < 0 || t >= 1e7)
+        {
+            return new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0).");
+        }
+        if (props["queued"] is null)
+        {
+            return new InCallCommand.Playback(TimeSpan.FromSeconds(t));
+        }
+        return Num(props, "queued") is { } q && q >= 0 && q <= 60
+            ? new InCallCommand.Playback(TimeSpan.FromSeconds(t), TimeSpan.FromSeconds(q))
+            : new InCallCommand.Invalid("message.invalid", "'system.playback' 'properties.queued' must be the seconds of audio queued behind 'media_time' (a number from 0 to 60).");
     }
 
     private static InCallCommand ParseEcho(JsonObject props)

@@ -302,7 +302,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
             case InCallCommand.Playback p:
                 // The microphone audio that came before the report waits in the jitter buffer: the page reported while
                 // capturing that much past what the session has heard (the echo canceller's delay hint depends on it).
-                _session.ReportPlaybackPosition(p.MediaTime, MediaTime.FromSamples(_microphone.Buffered, MicrophoneBuffer.Rate));
+                _session.ReportPlaybackPosition(p.MediaTime, MediaTime.FromSamples(_microphone.Buffered, MicrophoneBuffer.Rate), p.Queued);
                 break;
             case InCallCommand.KeyframeRequest:
                 _keyframeWanted = true;

@@ -8,6 +8,8 @@ namespace Platform.Render.Perception;
 /// canceller in the browser that does not see our Web Audio output), so that VAD, ASR, turn-taking and barge-in hear
 /// the user only. Both signals are 16 kHz on the session's media timeline: the reference is the audio the session
 /// sent (<see cref="AddReference"/>), the microphone sample at media time t carries the reference from t − delay.
+/// Silence the session skipped to shorten the page's queue (<see cref="SkipReference"/>) is left out of the reference,
+/// as the page never plays it: delays (and hints) count the page's playback, not media time.
 /// <para>
 /// The delay comes from the page's playback reports (<see cref="SetDelayHint"/>) or, without them, from the
 /// cross-correlation of 10 ms log-energy envelopes over 40–600 ms; a raw-signal cross-correlation then refines it to
@@ -41,7 +43,8 @@ public sealed class EchoCanceller
     private readonly float[] _micHist = new float[RefCapacity];
     private readonly float[] _w = new float[Taps];
     private readonly float[] _x = new float[Taps];
-    private long _refEnd;            // absolute index (samples since media time 0) after the last reference sample
+    private long _refEnd;            // absolute index after the last reference sample, on the page's playback: media time less what was skipped
+    private long _skipped;           // samples of media time the page never played (SkipReference)
     private long _micEnd;            // absolute index after the last microphone sample
     private double _refBlockSum;
     private double _micBlockSum;
@@ -72,7 +75,8 @@ public sealed class EchoCanceller
 
     /// <summary>
     /// The page reported that, when the microphone audio at the session's current media time was captured, it was
-    /// playing media time p: the echo delay is about (now − p). Used until (and as the centre of) a measured one.
+    /// playing media time p: the echo delay is about (now − p), with p less the media time skipped before it
+    /// (<see cref="SkipReference"/>). Used until (and as the centre of) a measured one.
     /// </summary>
     public void SetDelayHint(TimeSpan delay)
     {
@@ -129,10 +133,23 @@ public sealed class EchoCanceller
 
     private static int? Moved(int? delay, int by) => delay + by is { } moved && moved >= Lead && moved <= MaxDelay ? moved : null;
 
+    /// <summary>
+    /// The session left out <paramref name="by"/> of media time (silence it did not send, to shorten the page's
+    /// playback queue): the page plays the next reference sample right after the last one, so the reference is kept as
+    /// the page plays it, contiguous, and the echo's delay is unchanged. Call it in order with <see cref="AddReference"/>.
+    /// </summary>
+    public void SkipReference(TimeSpan by)
+    {
+        if (by > TimeSpan.Zero)
+        {
+            _skipped += MediaTime.ToSamples(by, Rate);
+        }
+    }
+
     /// <summary>Audio the session sent, 16 kHz, whose first sample is at media time <paramref name="at"/>.</summary>
     public void AddReference(TimeSpan at, ReadOnlySpan<short> pcm16k)
     {
-        var start = MediaTime.ToSamples(at, Rate);
+        var start = MediaTime.ToSamples(at, Rate) - _skipped;
         if (start > _refEnd)
         {
             // A gap (nothing sent): silence.

@@ -84,6 +84,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
     private int _speculationsDiscarded;
     private int _holds;
     private readonly EchoCanceller? _echo;
+    private readonly PlaybackQueue _playbackQueue = new();
     private readonly Resampler _referenceResampler = new(AudioFormat.Output48k.SampleRate, 16_000);
     private readonly short[] _reference16k = new short[400];
     private (TimeSpan Position, TimeSpan At)? _playback; // the page's latest playback report and the microphone time it was made at
@@ -316,16 +317,21 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// "actually said" when cut is measured up to the played position (the page may be a few hundred ms behind what
     /// was sent), and the echo canceller aligns on it. <paramref name="microphoneAhead"/> is the page's microphone
     /// audio that came before the report but is not yet pushed (the caller's jitter buffer): the page made the report
-    /// while capturing that much later than what the session has heard. Never waits; a report that finds the input
-    /// queue full is dropped.
+    /// while capturing that much later than what the session has heard. <paramref name="queued"/>, when the page says
+    /// it, is the audio it holds behind that position: while the replica is silent the session then leaves out silence
+    /// to bring it down to <see cref="PlaybackQueue.Keep"/> (<see cref="PlaybackQueue"/>). Never waits; a report that
+    /// finds the input queue full is dropped.
     /// </summary>
-    public void ReportPlaybackPosition(TimeSpan mediaTime, TimeSpan microphoneAhead = default)
+    public void ReportPlaybackPosition(TimeSpan mediaTime, TimeSpan microphoneAhead = default, TimeSpan? queued = null)
     {
-        if (mediaTime >= TimeSpan.Zero && microphoneAhead >= TimeSpan.Zero)
+        if (mediaTime >= TimeSpan.Zero && microphoneAhead >= TimeSpan.Zero && !(queued < TimeSpan.Zero))
         {
-            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime, microphoneAhead));
+            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime, microphoneAhead, queued));
         }
     }
+
+    /// <summary>Silence left out of the output so far to keep the page's playback queue short.</summary>
+    public TimeSpan SkippedSilence => _playbackQueue.Skipped;
 
     /// <summary>Continues a turn waiting on a tool call (OpenAI tool message semantics).</summary>
     public bool SubmitToolResult(ToolResult result) => _llm?.SubmitToolResult(result) ?? false;
@@ -437,7 +443,11 @@ public sealed partial class ConversationSession : IAsyncDisposable
                     case PlaybackInputItem playback:
                         var reportedAt = _clock + playback.MicrophoneAhead;
                         _playback = (playback.Position, reportedAt);
-                        _echo?.SetDelayHint(reportedAt - playback.Position);
+                        _echo?.SetDelayHint(reportedAt - (playback.Position - _playbackQueue.SkippedBefore(playback.Position)));
+                        if (playback.Queued is { } queued)
+                        {
+                            _playbackQueue.Report(playback.Position, queued);
+                        }
                         break;
                     case AudioInputItem audio:
                         for (var offset = 0; offset < audio.Bytes.Length; offset += sliceBytes)
@@ -1178,16 +1188,24 @@ public sealed partial class ConversationSession : IAsyncDisposable
             playing.Progress.Add((frameStart + Tick, ordinal, offset));
         }
 
+        var head = _speaking ?? (_pending.Count > 0 ? _pending[0] : null);
+        _answerInFlight = head is { WorkerDone: false, Cancelled: false, FedAudio: null };
+        _answerStarved = _answerInFlight && _current is null && !_paused && head!.Ready.Count == 0;
+
+        // Silence between turns the page has too much of queued already is left out (its queue gets shorter).
+        var length = MediaTime.FromSamples(span.Length, AudioFormat.Output48k.SampleRate);
+        if (pos == 0 && _speaking is null && _playbackQueue.TrySkip(frameStart, length))
+        {
+            _echo?.SkipReference(length);
+            return;
+        }
+
         if (_echo is not null)
         {
             // What the page will play, for the echo canceller (16 kHz on the same timeline).
             var n = _referenceResampler.Process(span, _reference16k);
             _echo.AddReference(frameStart, _reference16k.AsSpan(0, n));
         }
-
-        var head = _speaking ?? (_pending.Count > 0 ? _pending[0] : null);
-        _answerInFlight = head is { WorkerDone: false, Cancelled: false, FedAudio: null };
-        _answerStarved = _answerInFlight && _current is null && !_paused && head!.Ready.Count == 0;
 
         var frame = PcmFrame.Rent(span, AudioFormat.Output48k, frameStart);
         await WriteAsync(new AudioOutputItem(frame)).ConfigureAwait(false);

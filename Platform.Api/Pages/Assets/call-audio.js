@@ -136,7 +136,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     if (this.sinceReport >= sampleRate * 0.05 || playing !== this.wasPlaying) {
       this.sinceReport = 0;
       this.wasPlaying = playing;
-      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, queuedMs: (this.queued / this.sourceRate) * 1000 });
+      // queuedMs: what is left to play behind the read head (the worker shortens a long queue by that).
+      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, queuedMs: ((this.queued - this.pos) / this.sourceRate) * 1000 });
     }
     return true;
   }

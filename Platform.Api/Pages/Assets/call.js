@@ -564,7 +564,9 @@
     if (now - lastPlaybackAt >= 200 && m.t !== lastPlaybackSent) {
       lastPlaybackSent = m.t;
       lastPlaybackAt = now;
-      sendJson(systemMessage('system.playback', { media_time: m.t / 1e6 }));
+      // With what is queued behind it: while the replica is silent the worker leaves out that much silence (less a
+      // little for jitter), so a queue that grew in a burst does not stay as latency.
+      sendJson(systemMessage('system.playback', { media_time: m.t / 1e6, queued: Math.max(0, m.queuedMs) / 1000 }));
     }
   }
 

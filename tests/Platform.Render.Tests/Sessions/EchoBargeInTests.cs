@@ -64,7 +64,33 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         Assert.True(echoed.Holds > 0 || echoed.Events.Any(e => e.Type == T.ReplicaInterrupted), "the echo went unnoticed even without the canceller");
     }
 
+    [Fact]
+    public async Task A_long_page_queue_is_cut_from_the_silence_before_the_answer_and_its_echo_still_neither_interrupts_nor_holds()
+    {
+        // A page whose playback queue grew to ~600 ms (a stall, then a burst), reporting it: before the answer the
+        // session leaves out silence until ~60 ms are left, so the answer is heard that much sooner, and the echo
+        // canceller, whose reference follows the page's playback, still removes the replica's voice.
+        TestSpeech.RequireSpeechStack();
+        var queue = TimeSpan.FromMilliseconds(600);
+        var (events, _, holds, heardAfter, skipped) = await SpeakAnswerAsync(gain: 0.5f, cancelEcho: true, delay: queue, queueReports: true);
+        output.WriteLine($"silence left out {skipped.TotalMilliseconds:F0} ms; the answer heard {heardAfter.TotalMilliseconds:F0} ms after its media time; {holds} holds");
+        Assert.DoesNotContain(events, e => e.Type is T.ReplicaInterrupted or T.UserStartedSpeaking or T.Flush);
+        Assert.Equal(Answer, events.Single(e => e.Type == T.Utterance && e.Role == "replica").Text);
+        Assert.Equal(0, holds);
+        Assert.InRange(skipped.TotalMilliseconds, 400, queue.TotalMilliseconds);
+        Assert.True(heardAfter <= PlaybackQueue.Keep + TimeSpan.FromMilliseconds(100), $"the answer was heard {heardAfter.TotalMilliseconds:F0} ms after its media time");
+    }
+
     private async Task<(IReadOnlyList<SessionEvent> Events, TimeSpan Spoke, int Holds)> SpeakAnswerAsync(float gain, bool cancelEcho, bool reports = true)
+    {
+        var (events, spoke, holds, _, _) = await SpeakAnswerAsync(gain, cancelEcho, EchoDelay, reports, queueReports: false);
+        return (events, spoke, holds);
+    }
+
+    /// <summary>The answer spoken with its echo <paramref name="delay"/> late in the microphone; also when it was heard
+    /// (on the microphone's clock) after its media time, and the silence the session left out.</summary>
+    private async Task<(IReadOnlyList<SessionEvent> Events, TimeSpan Spoke, int Holds, TimeSpan HeardAfter, TimeSpan Skipped)> SpeakAnswerAsync(
+        float gain, bool cancelEcho, TimeSpan delay, bool reports = true, bool queueReports = false)
     {
         await using var server = await OpenAiChatServer.StartAsync();
         server.Responder = _ => ChatScript.Reply(Answer);
@@ -72,16 +98,18 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
         var options = new SessionOptions { AudioOnly = true, CancelEcho = cancelEcho };
         await using var session = new ConversationSession(fixture.Resources, options, sink, Llm(server), SessionDriver.FastLlm());
         await session.StartAsync();
-        var mic = new EchoMicrophone(session, sink, EchoDelay, gain, reports);
+        var mic = new EchoMicrophone(session, sink, delay, gain, reports, queueReports);
 
-        await mic.PushAsync(TimeSpan.FromMilliseconds(400));
+        // The page's queue forms in the first second (the page does not play yet) and is cut before the answer.
+        await mic.PushAsync(TimeSpan.FromMilliseconds(queueReports ? 1_500 : 400));
         await session.RespondAsync("Tell me about travelling.");
         await mic.PushUntilAsync(() => sink.Has(T.ReplicaStoppedSpeaking), TimeSpan.FromSeconds(90), "the whole answer");
         await mic.PushAsync(TimeSpan.FromMilliseconds(600));
         await session.CompleteAsync();
         var events = sink.Events;
         output.WriteLine(SessionDriver.Describe(events));
-        return (events, events.First(e => e.Type == T.ReplicaStoppedSpeaking).Duration!.Value, session.Holds);
+        var started = events.First(e => e.Type == T.ReplicaStartedSpeaking).At;
+        return (events, events.First(e => e.Type == T.ReplicaStoppedSpeaking).Duration!.Value, session.Holds, mic.HeardAt(started) - started, session.SkippedSilence);
     }
 
     [Fact]
@@ -277,6 +305,53 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public void When_the_session_leaves_silence_out_the_canceller_follows_the_page_and_keeps_cancelling()
+    {
+        // Between two stretches of speech, 500 ms of silence in media time, of which the session sends 200 ms and
+        // leaves 300 ms out (the page's queue was long): the page plays the second stretch 300 ms earlier than its
+        // media time says. Told of it, the canceller cancels the second stretch's echo from its first 250 ms on; not
+        // told (the reference keeps the gap), it cannot.
+        var told = Cancel(tell: true);
+        var untold = Cancel(tell: false);
+        output.WriteLine($"over the 250 ms after the skipped silence: echo reduced by {told:F1} dB when told, {untold:F1} dB when not");
+        Assert.True(told >= 20, $"only {told:F1} dB after the skip");
+        Assert.True(untold < 10, $"the control cancelled {untold:F1} dB without being told");
+
+        double Cancel(bool tell)
+        {
+            var speech = TestSpeech.Say("There are many things to consider when you plan a long journey across the country by train.", "rms");
+            const int chunk = 160, delay = 3_200, sent = 3_200, skipped = 4_800;
+            var half = speech.Length / 2 / chunk * chunk;
+            // What the page plays: the first stretch, the 200 ms of silence sent, the second stretch.
+            var played = speech[..half].Concat(new short[sent]).Concat(speech[half..]).ToArray();
+            var echo = new EchoCanceller();
+            echo.SetDelayHint(MediaTime.FromSamples(delay, 16_000));
+            var resumeAt = half + sent; // played index where the second stretch starts
+            double inAfter = 0, outAfter = 0;
+            for (var p = 0; p + chunk <= played.Length; p += chunk)
+            {
+                if (p == resumeAt && tell)
+                {
+                    echo.SkipReference(MediaTime.FromSamples(skipped, 16_000));
+                }
+
+                var media = p < resumeAt ? p : p + skipped;
+                echo.AddReference(MediaTime.FromSamples(media, 16_000), played.AsSpan(p, chunk));
+                var mic = Echoed(played, p, chunk, delay, 0.4f); // the microphone runs on the media clock: index p
+                var before = mic.ToArray();
+                echo.Process(MediaTime.FromSamples(p, 16_000), mic);
+                if (p >= resumeAt + delay && p < resumeAt + delay + 4_000)
+                {
+                    inAfter += before.Sum(s => (double)s * s);
+                    outAfter += mic.Sum(s => (double)s * s);
+                }
+            }
+
+            return 10 * Math.Log10(inAfter / Math.Max(1, outAfter));
+        }
+    }
+
+    [Fact]
     public void Reports_that_miss_the_capture_latency_centre_the_search_but_do_not_pull_the_delay_off_the_echo()
     {
         // The page reports where it plays, not when its microphone captured: here every report is 40 ms short of the
@@ -332,11 +407,12 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
     /// A page in a loop with the session: its microphone hears the session's output <c>delay</c> later at
     /// <c>gain</c>, plus whatever is mixed in, and it reports its playback position every 100 ms as the page does.
     /// </summary>
-    private sealed class EchoMicrophone(ConversationSession session, CollectingSink sink, TimeSpan delay, float gain, bool reports = true)
+    private sealed class EchoMicrophone(ConversationSession session, CollectingSink sink, TimeSpan delay, float gain, bool reports = true, bool queueReports = false)
     {
         private const int Chunk = 320;
         private readonly Resampler _down = new(48_000, 16_000);
-        private readonly List<short> _heard = []; // the session's output at 16 kHz, from media time 0
+        private readonly List<short> _heard = []; // the session's output at 16 kHz as the page plays it: frames back to back
+        private readonly List<(int Start, TimeSpan Media)> _frames = []; // where each output frame starts in _heard
         private readonly long _delay = MediaTime.ToSamples(delay, 16_000);
         private int _framesRead;
         private short[] _mix = [];
@@ -380,13 +456,15 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
             await _pacing.BeforeChunkAsync(Pushed);
             var need = PushedSamples + Chunk - _delay; // the echo of this chunk is the output up to here
             var deadline = DateTime.UtcNow + SessionDriver.Deadline;
-            while (_heard.Count < need)
+            while (true)
             {
-                var frames = sink.AudioFrom(_framesRead);
+                // Everything the session has sent is in the page's queue (queueReports: the page says how much).
+                var frames = sink.TimedAudioFrom(_framesRead);
                 _framesRead += frames.Count;
-                foreach (var frame in frames)
+                foreach (var (at, samples) in frames)
                 {
-                    _heard.AddRange(_down.Process(frame));
+                    _frames.Add((_heard.Count, at));
+                    _heard.AddRange(_down.Process(samples));
                 }
 
                 if (_heard.Count >= need)
@@ -412,9 +490,31 @@ public sealed class EchoBargeInTests(SessionFixture fixture, ITestOutputHelper o
             PushedSamples += Chunk;
             if (reports && PushedSamples % 1_600 == 0)
             {
-                // The page plays, now, what was sent `delay` ago.
-                session.ReportPlaybackPosition(Pushed - delay);
+                // The page plays, now, what was sent `delay` ago (on its playback: frames back to back).
+                var head = PushedSamples - _delay;
+                if (!queueReports)
+                {
+                    session.ReportPlaybackPosition(Pushed - delay);
+                }
+                else if (head >= 0)
+                {
+                    session.ReportPlaybackPosition(MediaAt(head), queued: MediaTime.FromSamples(_heard.Count - head, 16_000));
+                }
             }
+        }
+
+        /// <summary>The media time of the sample the page plays at <paramref name="index"/> of its playback.</summary>
+        private TimeSpan MediaAt(long index)
+        {
+            var f = _frames.FindLastIndex(x => x.Start <= index);
+            return f < 0 ? TimeSpan.Zero : _frames[f].Media + MediaTime.FromSamples(index - _frames[f].Start, 16_000);
+        }
+
+        /// <summary>When (on the microphone's clock) the page played the output stamped <paramref name="media"/>.</summary>
+        public TimeSpan HeardAt(TimeSpan media)
+        {
+            var f = _frames.FindIndex(x => x.Media >= media);
+            return f < 0 ? TimeSpan.MaxValue : MediaTime.FromSamples(_frames[f].Start, 16_000) + delay;
         }
     }
 }

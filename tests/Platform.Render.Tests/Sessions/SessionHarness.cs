@@ -98,11 +98,14 @@ internal sealed class CollectingSink : IMediaSink
     }
 
     /// <summary>The samples of the audio frames from index <paramref name="from"/> on.</summary>
-    public List<short[]> AudioFrom(int from)
+    public List<short[]> AudioFrom(int from) => [.. TimedAudioFrom(from).Select(a => a.Samples)];
+
+    /// <summary>The audio frames from index <paramref name="from"/> on, with their media times.</summary>
+    public List<(TimeSpan At, short[] Samples)> TimedAudioFrom(int from)
     {
         lock (_gate)
         {
-            return [.. _audio.Skip(from).Select(a => a.Samples)];
+            return [.. _audio.Skip(from)];
         }
     }
 

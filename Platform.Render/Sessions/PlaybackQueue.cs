@@ -1,0 +1,88 @@
+namespace Platform.Render.Sessions;
+
+/// <summary>
+/// Keeps the page's playback queue short. The session's audio flows at the media clock's pace, silence included, so
+/// whatever the page's queue gains in a burst (the page, the socket or the worker stalled, then everything came at
+/// once) or by clock drift would stay as latency for the rest of the call, and every answer would be heard that much
+/// later. The page reports how much it has queued behind its read head (<c>system.playback</c> <c>queued</c>); while
+/// the replica is silent the session leaves out that much silence, less <see cref="Keep"/> (for the network's jitter),
+/// and less what it left out beyond what the page holds (not in the page's figure yet). The page then plays on
+/// without a gap, earlier: only the media time at its read head jumps. The echo canceller keeps its reference as the
+/// page plays it (<see cref="Perception.EchoCanceller.SkipReference"/>), so the echo's delay does not move. Media time,
+/// no wall clock; one caller (the session's loop).
+/// </summary>
+public sealed class PlaybackQueue
+{
+    /// <summary>What the page is left with: enough for the jitter of the way to it.</summary>
+    public static readonly TimeSpan Keep = TimeSpan.FromMilliseconds(60);
+
+    private static readonly TimeSpan History = TimeSpan.FromSeconds(30);
+
+    private readonly List<(TimeSpan At, TimeSpan Length)> _skips = [];
+    private TimeSpan _budget;
+
+    /// <summary>All the silence left out so far.</summary>
+    public TimeSpan Skipped { get; private set; }
+
+    /// <summary>The page played media time <paramref name="position"/> with <paramref name="queued"/> behind it.</summary>
+    public void Report(TimeSpan position, TimeSpan queued)
+    {
+        // The page's queue reaches media time position + queued, plus the silence left out inside that span (which
+        // its figure has taken into account); silence left out beyond it is not in the figure yet.
+        var end = position + queued;
+        var pending = TimeSpan.Zero;
+        foreach (var (at, length) in _skips)
+        {
+            if (at < position)
+            {
+                continue;
+            }
+
+            if (at < end)
+            {
+                end += length;
+            }
+            else
+            {
+                pending += length;
+            }
+        }
+
+        _budget = queued - Keep - pending;
+    }
+
+    /// <summary>Whether to leave out the silent output at <paramref name="at"/> (of <paramref name="length"/>);
+    /// true: the caller does not send it.</summary>
+    public bool TrySkip(TimeSpan at, TimeSpan length)
+    {
+        if (length <= TimeSpan.Zero || _budget < length)
+        {
+            return false;
+        }
+
+        _budget -= length;
+        Skipped += length;
+        _skips.Add((at, length));
+        if (_skips[0].At < at - History)
+        {
+            _skips.RemoveAt(0);
+        }
+
+        return true;
+    }
+
+    /// <summary>The silence left out before media time <paramref name="mediaTime"/> (within the last 30 s): the page
+    /// played <paramref name="mediaTime"/> that much earlier on its own playback.</summary>
+    public TimeSpan SkippedBefore(TimeSpan mediaTime) => Skipped - SkippedSince(mediaTime);
+
+    private TimeSpan SkippedSince(TimeSpan mediaTime)
+    {
+        var since = TimeSpan.Zero;
+        for (var i = _skips.Count - 1; i >= 0 && _skips[i].At >= mediaTime; i--)
+        {
+            since += _skips[i].Length;
+        }
+
+        return since;
+    }
+}
