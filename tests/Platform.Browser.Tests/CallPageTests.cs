@@ -68,6 +68,11 @@ public sealed class CallPageTests(BrowserFixture fx)
         Assert.True(reports.Zip(reports.Skip(1)).All(p => p.Second >= p.First), $"playback reports go forward: {string.Join(", ", reports)}");
         var gaps = reports.Zip(reports.Skip(1)).Select(p => p.Second - p.First).Order().ToList();
         Assert.True(gaps[gaps.Count / 2] <= 0.3, $"playback reported about every 250 ms of media time: {string.Join(", ", reports)}");
+        // Each report says how much audio is queued behind it: this worker keeps two seconds ahead.
+        var queued = session.Received.Where(m => m["event_type"]?.GetValue<string>() == "system.playback")
+            .Select(m => m["properties"]!["queued"]!.GetValue<double>()).ToList();
+        Assert.All(queued, q => Assert.InRange(q, 0, 3.5));
+        Assert.Contains(queued, q => q > 1.0);
 
         // Frames are drawn, the picture changes, and the frame shown is the one due at the audio clock, not the newest
         // received.
