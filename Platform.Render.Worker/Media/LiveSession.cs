@@ -231,20 +231,15 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
     }
 
     /// <summary>Drops the page from the output (and, if it was the one heard, hands the microphone to the page that
-    /// joined last); false if it was not there.</summary>
-    private bool RemoveClient(ClientConnection client)
+    /// joined last).</summary>
+    private void RemoveClient(ClientConnection client)
     {
         lock (_clientsGate)
         {
-            if (!_clients.Remove(client))
-            {
-                return false;
-            }
-            if (ReferenceEquals(_speaker, client))
+            if (_clients.Remove(client) && ReferenceEquals(_speaker, client))
             {
                 _speaker = _clients.LastOrDefault(c => c.Joined);
             }
-            return true;
         }
     }
 

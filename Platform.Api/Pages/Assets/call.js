@@ -614,7 +614,7 @@
       this.lastRequest = -1e9;
     }
 
-    /** A decoder for frames of this size; without one (`warm`), for the first keyframe, whatever its size. */
+    /** A decoder for frames of this size; without a size (`warm`), for the first keyframe, whatever its size. */
     configure(width, height) {
       this.closeDecoder();
       this.decoder = new VideoDecoder({ output: (f) => this.onFrame(f), error: () => this.fail() });
