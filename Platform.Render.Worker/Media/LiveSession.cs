@@ -621,12 +621,18 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         }
         using (frame)
         {
-            List<ClientConnection> clients;
+            List<ClientConnection>? clients = null; // the joined ones (a preview gets no audio)
             lock (_clientsGate)
             {
-                clients = [.. _clients.Where(c => c.Joined)];
+                foreach (var c in _clients)
+                {
+                    if (c.Joined)
+                    {
+                        (clients ??= []).Add(c);
+                    }
+                }
             }
-            if (clients.Count == 0)
+            if (clients is null)
             {
                 return ValueTask.CompletedTask;
             }
