@@ -1051,7 +1051,8 @@ public sealed partial class ConversationSession : IAsyncDisposable
         FinishSpeaking(turn, at, duration, spoken, interrupted: true);
     }
 
-    /// <summary>Where the page is playing now: its latest report moved on by the media time since, never past what was sent.</summary>
+    /// <summary>Where the page is playing now: its latest report moved on by the time since (and over the silence left out
+    /// since), never past what was sent.</summary>
     private TimeSpan PlayedPosition()
     {
         var sent = OutputPosition;
@@ -1060,7 +1061,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
             return sent;
         }
 
-        var now = p.Position + (_clock - p.At);
+        var now = _playbackQueue.Advance(p.Position, _clock - p.At); // the page plays over silence left out
         return now < sent ? now : sent;
     }
 

@@ -25,30 +25,25 @@ public sealed class PlaybackQueue
     public TimeSpan Skipped { get; private set; }
 
     /// <summary>The page played media time <paramref name="position"/> with <paramref name="queued"/> behind it.</summary>
-    public void Report(TimeSpan position, TimeSpan queued)
+    /// <remarks>Silence left out inside the page's queue is in its figure already; silence left out beyond it is not
+    /// yet.</remarks>
+    public void Report(TimeSpan position, TimeSpan queued) =>
+        _budget = queued - Keep - SkippedSince(Advance(position, queued));
+
+    /// <summary>The media time the page reaches by playing <paramref name="played"/> on from
+    /// <paramref name="position"/>: the silence left out on the way is passed over.</summary>
+    public TimeSpan Advance(TimeSpan position, TimeSpan played)
     {
-        // The page's queue reaches media time position + queued, plus the silence left out inside that span (which
-        // its figure has taken into account); silence left out beyond it is not in the figure yet.
-        var end = position + queued;
-        var pending = TimeSpan.Zero;
+        var end = position + played;
         foreach (var (at, length) in _skips)
         {
-            if (at < position)
-            {
-                continue;
-            }
-
-            if (at < end)
+            if (at >= position && at < end)
             {
                 end += length;
             }
-            else
-            {
-                pending += length;
-            }
         }
 
-        _budget = queued - Keep - pending;
+        return end;
     }
 
     /// <summary>Whether to leave out the silent output at <paramref name="at"/> (of <paramref name="length"/>);

@@ -68,5 +68,8 @@ public sealed class PlaybackQueueTests
         Assert.Equal(TimeSpan.Zero, queue.SkippedBefore(Ms(400)));
         Assert.Equal(Ms(40), queue.SkippedBefore(Ms(430)));
         Assert.Equal(Ms(100), queue.SkippedBefore(Ms(900)));
+        // Playing 40 ms on from 380 ms, the page passes over the 100 ms left out at 400 ms.
+        Assert.Equal(Ms(520), queue.Advance(Ms(380), Ms(40)));
+        Assert.Equal(Ms(390), queue.Advance(Ms(350), Ms(40)));
     }
 }
