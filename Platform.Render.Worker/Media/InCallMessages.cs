@@ -12,7 +12,7 @@ public abstract record InCallCommand
 {
     public sealed record Hello(int SampleRate, bool AudioOnly, string? ClientId) : InCallCommand;
     public sealed record Preview : InCallCommand;
-    public sealed record Playback(TimeSpan MediaTime, TimeSpan? Queued = null) : InCallCommand;
+    public sealed record Playback(TimeSpan MediaTime, TimeSpan? Queued = null, TimeSpan? Starved = null) : InCallCommand;
     public sealed record KeyframeRequest : InCallCommand;
     public sealed record Echo(string Text) : InCallCommand;
 
@@ -87,13 +87,24 @@ public static class InCallMessages
         {
             return new InCallCommand.Invalid("message.invalid", "'system.playback' needs 'properties.media_time' in seconds (a number ≥ 0).");
         }
-        if (props["queued"] is null)
+        TimeSpan? queued = null, starved = null;
+        if (props["queued"] is not null)
         {
-            return new InCallCommand.Playback(TimeSpan.FromSeconds(t));
+            if (Num(props, "queued") is not { } q || q < 0 || q > 60)
+            {
+                return new InCallCommand.Invalid("message.invalid", "'system.playback' 'properties.queued' must be the seconds of audio queued behind 'media_time' (a number from 0 to 60).");
+            }
+            queued = TimeSpan.FromSeconds(q);
         }
-        return Num(props, "queued") is { } q && q >= 0 && q <= 60
-            ? new InCallCommand.Playback(TimeSpan.FromSeconds(t), TimeSpan.FromSeconds(q))
-            : new InCallCommand.Invalid("message.invalid", "'system.playback' 'properties.queued' must be the seconds of audio queued behind 'media_time' (a number from 0 to 60).");
+        if (props["starved"] is not null)
+        {
+            if (Num(props, "starved") is not { } d || d < 0 || d >= 1e7)
+            {
+                return new InCallCommand.Invalid("message.invalid", "'system.playback' 'properties.starved' must be the seconds the page's playback has run dry so far (a number ≥ 0).");
+            }
+            starved = TimeSpan.FromSeconds(d);
+        }
+        return new InCallCommand.Playback(TimeSpan.FromSeconds(t), queued, starved);
     }
 
     private static InCallCommand ParseEcho(JsonObject props)

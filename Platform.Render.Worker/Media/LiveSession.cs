@@ -297,7 +297,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
             case InCallCommand.Playback p:
                 // The microphone audio that came before the report waits in the jitter buffer: the page reported while
                 // capturing that much past what the session has heard (the echo canceller's delay hint depends on it).
-                _session.ReportPlaybackPosition(p.MediaTime, MediaTime.FromSamples(_microphone.Buffered, MicrophoneBuffer.Rate), p.Queued);
+                _session.ReportPlaybackPosition(p.MediaTime, MediaTime.FromSamples(_microphone.Buffered, MicrophoneBuffer.Rate), p.Queued, p.Starved);
                 break;
             case InCallCommand.KeyframeRequest:
                 _keyframeWanted = true;
@@ -600,12 +600,13 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Hands media to the clients now, or at its due time on the paced sender's clock.</summary>
-    private void Send(TimeSpan mediaAt, Action send)
+    /// <summary>Hands media to the clients now, or at its due time on the paced sender's clock (audio with the
+    /// pacer's shorter audio lead).</summary>
+    private void Send(TimeSpan mediaAt, Action send, bool audio = false)
     {
         if (_pacing is { } p)
         {
-            p.Sender.Schedule(p.Pacer.Due(mediaAt), send);
+            p.Sender.Schedule(p.Pacer.Due(mediaAt, audio ? p.Pacer.AudioLead : p.Pacer.Lead), send);
         }
         else
         {
@@ -646,7 +647,7 @@ public sealed partial class LiveSession : IMediaSink, ILiveKitConversationHandle
                 {
                     client.SendAudio(message);
                 }
-            });
+            }, audio: true);
         }
         return ValueTask.CompletedTask;
     }

@@ -50,7 +50,7 @@ public sealed partial class MediaSessionRunner(
         var o = options.Value;
         var settings = SessionSettings.From(spec.Value!, o.VideoWidth, o.VideoHeight, o.FramesPerSecond);
         var session = new LiveSession(spec.Value!, settings, engine, grains, WorkerId, encoders, time, loggers,
-            _sender is null ? null : (_sender, new OutputPacer(time, o.OutputLead)));
+            _sender is null ? null : (_sender, new OutputPacer(time, o.OutputLead, audioLead: o.AudioLead)));
         try
         {
             await session.StartAsync(cancellationToken);

@@ -8,8 +8,10 @@ namespace Platform.Render.Worker.Media;
 /// <see cref="Target"/> has gathered (so a late packet does not cut a word), a tick with too little plays silence and
 /// primes again, and a backlog above <see cref="Limit"/> is trimmed from the oldest end so latency stays bounded.
 /// Below the limit a burst would stay as latency for the rest of the call (audio comes as fast as it goes), so the
-/// buffer's low-water mark over each second is measured: the slack beyond <see cref="Target"/> less one tick, never
-/// needed in that second, is dropped a tick at a time from quiet ticks (the pauses between words).
+/// buffer's low-water mark over each second is measured: the slack beyond <see cref="Margin"/>, never needed in that
+/// second, is dropped a tick at a time from quiet ticks (the pauses between words). Every millisecond kept is a
+/// millisecond later that the session hears the end of the user's sentence, so only half a tick is kept beyond the
+/// worst moment of the last second; a packet later than that plays silence until <see cref="Target"/> has gathered again.
 /// </summary>
 public sealed class MicrophoneBuffer
 {
@@ -32,6 +34,9 @@ public sealed class MicrophoneBuffer
 
     /// <summary>Ticks over which the buffer's unused slack is measured (one second).</summary>
     public const int DrainWindowTicks = 50;
+
+    /// <summary>What the low-water mark keeps above empty when slack is drained: half a tick (10 ms).</summary>
+    public const int Margin = TickSamples / 2;
 
     /// <summary>A tick quieter than this (RMS of 16-bit samples, about −47 dBFS) may be dropped to drain slack.</summary>
     public const double QuietRms = 150;
@@ -161,7 +166,7 @@ public sealed class MicrophoneBuffer
         _low = Math.Min(_low, _count - tickLength);
         if (++_windowTicks >= DrainWindowTicks)
         {
-            _excess = Math.Max(0, _low - (Target - TickSamples));
+            _excess = Math.Max(0, _low - Margin);
             _low = int.MaxValue;
             _windowTicks = 0;
         }

@@ -61,6 +61,11 @@ public sealed class RenderOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.5")]
     public TimeSpan OutputLead { get; set; } = Platform.Render.Sessions.OutputPacer.DefaultLead;
 
+    /// <summary>The same for audio (at most <see cref="OutputLead"/>): shorter, because the page queues audio for its
+    /// jitter anyway and the picture follows the audio there.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.5")]
+    public TimeSpan AudioLead { get; set; } = Platform.Render.Sessions.OutputPacer.DefaultAudioLead;
+
     /// <summary>Let personas' LLM and speech endpoints be private, loopback or link-local addresses (an operator's own
     /// model server). Off by default: tenants cannot reach the worker's network.</summary>
     public bool AllowPrivateEndpoints { get; set; }

@@ -319,14 +319,15 @@ public sealed partial class ConversationSession : IAsyncDisposable
     /// audio that came before the report but is not yet pushed (the caller's jitter buffer): the page made the report
     /// while capturing that much later than what the session has heard. <paramref name="queued"/>, when the page says
     /// it, is the audio it holds behind that position: while the replica is silent the session then leaves out silence
-    /// to bring it down to <see cref="PlaybackQueue.Keep"/> (<see cref="PlaybackQueue"/>). Never waits; a report that
-    /// finds the input queue full is dropped.
+    /// to bring it down to <see cref="PlaybackQueue.Keep"/> (<see cref="PlaybackQueue"/>); <paramref name="starved"/>,
+    /// when the page says it, is the time its queue has run dry so far, and each gap makes the session keep more.
+    /// Never waits; a report that finds the input queue full is dropped.
     /// </summary>
-    public void ReportPlaybackPosition(TimeSpan mediaTime, TimeSpan microphoneAhead = default, TimeSpan? queued = null)
+    public void ReportPlaybackPosition(TimeSpan mediaTime, TimeSpan microphoneAhead = default, TimeSpan? queued = null, TimeSpan? starved = null)
     {
-        if (mediaTime >= TimeSpan.Zero && microphoneAhead >= TimeSpan.Zero && !(queued < TimeSpan.Zero))
+        if (mediaTime >= TimeSpan.Zero && microphoneAhead >= TimeSpan.Zero && !(queued < TimeSpan.Zero) && !(starved < TimeSpan.Zero))
         {
-            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime, microphoneAhead, queued));
+            _input.Writer.TryWrite(new PlaybackInputItem(mediaTime, microphoneAhead, queued, starved));
         }
     }
 
@@ -446,7 +447,7 @@ public sealed partial class ConversationSession : IAsyncDisposable
                         _echo?.SetDelayHint(reportedAt - (playback.Position - _playbackQueue.SkippedBefore(playback.Position)));
                         if (playback.Queued is { } queued)
                         {
-                            _playbackQueue.Report(playback.Position, queued);
+                            _playbackQueue.Report(playback.Position, queued, playback.Starved);
                         }
                         break;
                     case AudioInputItem audio:

@@ -20,7 +20,7 @@ internal sealed record EchoAudioInputItem(short[] Pcm, int SampleRate, bool Done
 /// <summary>The page plays media time <paramref name="Position"/> now.</summary>
 internal sealed record MicrophoneShiftInputItem(TimeSpan By) : InputItem;
 
-internal sealed record PlaybackInputItem(TimeSpan Position, TimeSpan MicrophoneAhead, TimeSpan? Queued) : InputItem;
+internal sealed record PlaybackInputItem(TimeSpan Position, TimeSpan MicrophoneAhead, TimeSpan? Queued, TimeSpan? Starved) : InputItem;
 
 internal abstract record OutputItem : IDisposable
 {

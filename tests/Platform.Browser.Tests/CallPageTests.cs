@@ -73,6 +73,12 @@ public sealed class CallPageTests(BrowserFixture fx)
             .Select(m => m["properties"]!["queued"]!.GetValue<double>()).ToList();
         Assert.All(queued, q => Assert.InRange(q, 0, 3.5));
         Assert.Contains(queued, q => q > 1.0);
+        // And how long its playback has run dry so far: never less than before, and with two seconds queued, nothing
+        // worth a gap (the time before the first audio came does not count).
+        var starved = session.Received.Where(m => m["event_type"]?.GetValue<string>() == "system.playback")
+            .Select(m => m["properties"]!["starved"]!.GetValue<double>()).ToList();
+        Assert.True(starved.Zip(starved.Skip(1)).All(p => p.Second >= p.First), $"starved figures only grow: {string.Join(", ", starved)}");
+        Assert.InRange(starved[^1], 0, 0.1);
 
         // Frames are drawn, the picture changes, and the frame shown is the one due at the audio clock, not the newest
         // received.
@@ -141,13 +147,13 @@ public sealed class CallPageTests(BrowserFixture fx)
         var (context, page, session) = await JoinLiveAsync(c);
         await using var _c = context;
 
-        // The fake microphone says a sentence: 16-bit PCM frames of 20 ms arrive, and they are not silence.
+        // The fake microphone says a sentence: 16-bit PCM frames of 10 ms arrive, and they are not silence.
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > 0 && session.Microphone.Max(f => f.Rms) > 0.02),
             Deadline, "microphone frames with speech in them (RMS > 0.02)");
         var frame = session.Microphone[0];
         Assert.Equal(1, frame.Channels);
         Assert.Equal(48000, frame.SampleRate);
-        Assert.Equal(960, frame.Samples);
+        Assert.Equal(480, frame.Samples);
 
         await page.ClickAsync("#mute");
         await Expect(page.Locator("#mute")).ToHaveAttributeAsync("aria-pressed", "true");
@@ -308,7 +314,7 @@ public sealed class CallPageTests(BrowserFixture fx)
         await PlaybackPassesAsync(session, 1.0);
         await PlatformCluster.WaitUntilAsync(() => Task.FromResult(session.Microphone.Count > 0), Deadline, "microphone frames");
         Assert.Equal(44100, session.Microphone[0].SampleRate);
-        Assert.Equal(882, session.Microphone[0].Samples);
+        Assert.Equal(441, session.Microphone[0].Samples); // 10 ms
         Assert.DoesNotContain(console, m => m.StartsWith("pageerror", StringComparison.Ordinal));
     }
 

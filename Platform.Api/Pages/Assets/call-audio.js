@@ -4,11 +4,15 @@
 
 const HEADER = 16;
 
-/** Collects 20 ms of microphone audio and hands the main thread a complete binary message (kind 0x03). */
+/**
+ * Collects 10 ms of microphone audio and hands the main thread a complete binary message (kind 0x03). Short messages
+ * because the end of the user's sentence waits in here until its message is full: every millisecond is one more before
+ * the worker hears it.
+ */
 class CaptureProcessor extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.frame = Math.round(sampleRate * 0.02);
+    this.frame = Math.round(sampleRate * 0.01);
     this.fill = 0;
     this.buffer = null;
     this.samples = null;
@@ -56,6 +60,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.queued = 0; // source samples in the queue
     this.sinceReport = 0;
     this.wasPlaying = false;
+    this.flowing = false; // audio has come since the last reset: from then on an empty queue is a gap heard
+    this.starved = 0; // output samples played as silence because the queue ran dry while audio was flowing
     this.port.onmessage = (e) => this.onMessage(e.data);
   }
 
@@ -66,6 +72,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       for (let i = 0; i < pcm.length; i++) data[i] = pcm[i] / 0x8000;
       this.queue.push({ t: m.t, data });
       this.queued += data.length;
+      this.flowing = true;
       // Never drop audio; but a queue of more than 20 s means the clock is broken: start over from the newest.
       if (this.queued > this.sourceRate * 20) this.reset();
     } else if (m.type === 'flush') {
@@ -79,6 +86,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.queue = [];
     this.pos = 0;
     this.queued = 0;
+    this.flowing = false;
   }
 
   /** Drops queued audio stamped after `after` (µs), cutting the chunk that straddles it. */
@@ -117,6 +125,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       const chunk = this.queue[0];
       if (!chunk) {
         out[i] = 0;
+        if (this.flowing) this.starved++;
         continue;
       }
       const p = Math.floor(this.pos);
@@ -136,8 +145,9 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     if (this.sinceReport >= sampleRate * 0.05 || playing !== this.wasPlaying) {
       this.sinceReport = 0;
       this.wasPlaying = playing;
-      // queuedMs: what is left to play behind the read head (the worker shortens a long queue by that).
-      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, queuedMs: ((this.queued - this.pos) / this.sourceRate) * 1000 });
+      // queuedMs: what is left to play behind the read head (the worker shortens a long queue by that); starvedMs:
+      // the gaps heard so far because audio came late.
+      this.port.postMessage({ type: 'clock', t: mediaTime, ctxTime: currentTime, playing, queuedMs: ((this.queued - this.pos) / this.sourceRate) * 1000, starvedMs: (this.starved / sampleRate) * 1000 });
     }
     return true;
   }

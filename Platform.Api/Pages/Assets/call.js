@@ -565,8 +565,9 @@
       lastPlaybackSent = m.t;
       lastPlaybackAt = now;
       // With what is queued behind it: while the replica is silent the worker leaves out that much silence (less a
-      // little for jitter), so a queue that grew in a burst does not stay as latency.
-      sendJson(systemMessage('system.playback', { media_time: m.t / 1e6, queued: Math.max(0, m.queuedMs) / 1000 }));
+      // little for jitter), so a queue that grew in a burst does not stay as latency; and with how long the queue has
+      // run dry so far (gaps heard), which makes the worker keep more for jitter.
+      sendJson(systemMessage('system.playback', { media_time: m.t / 1e6, queued: Math.max(0, m.queuedMs) / 1000, starved: m.starvedMs / 1000 }));
     }
   }
 

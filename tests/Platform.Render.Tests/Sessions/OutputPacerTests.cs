@@ -50,4 +50,33 @@ public sealed class OutputPacerTests
         Assert.Equal(1, pacer.Restarts);
         Assert.Equal(Lead, time.GetElapsedTime(time.GetTimestamp(), due));
     }
+
+    [Fact]
+    public void Audio_leaves_with_its_shorter_lead_on_the_clock_the_picture_shares()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new OutputPacer(time, Lead, audioLead: TimeSpan.FromMilliseconds(10));
+        var start = time.GetTimestamp();
+        time.Advance(TimeSpan.FromMilliseconds(20)); // the first 20 ms of audio exist
+        var audio = pacer.Due(TimeSpan.FromMilliseconds(20), pacer.AudioLead);
+        time.Advance(TimeSpan.FromMilliseconds(12)); // the frame stamped 0 took 12 ms more to render and encode
+        var video = pacer.Due(TimeSpan.Zero);
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        var nextAudio = pacer.Due(TimeSpan.FromMilliseconds(40), pacer.AudioLead);
+
+        Assert.Equal(30, time.GetElapsedTime(start, audio).TotalMilliseconds, 1);     // 10 ms after it existed
+        Assert.Equal(40, time.GetElapsedTime(start, video).TotalMilliseconds, 1);     // 40 ms after its media time
+        Assert.Equal(50, time.GetElapsedTime(start, nextAudio).TotalMilliseconds, 1); // on the same clock, 20 ms on
+        Assert.Equal(0, pacer.Restarts);
+
+        // A stall restarts the one clock: the next items of both streams keep their leads from there.
+        time.Advance(TimeSpan.FromSeconds(1));
+        var late = pacer.Due(TimeSpan.FromMilliseconds(60), pacer.AudioLead);
+        var lateVideo = pacer.Due(TimeSpan.FromMilliseconds(67));
+        Assert.Equal(1, pacer.Restarts);
+        Assert.Equal(10, time.GetElapsedTime(time.GetTimestamp(), late).TotalMilliseconds, 1);
+        Assert.Equal(40, time.GetElapsedTime(time.GetTimestamp(), lateVideo).TotalMilliseconds, 1);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(20), new OutputPacer(time, TimeSpan.FromMilliseconds(20), audioLead: TimeSpan.FromMilliseconds(50)).AudioLead);
+    }
 }

@@ -80,7 +80,7 @@ public sealed class MicrophoneBufferTests
     }
 
     [Fact]
-    public void A_burst_under_the_limit_drains_from_quiet_ticks_back_to_the_target_and_the_timeline_says_so()
+    public void A_burst_under_the_limit_drains_from_quiet_ticks_to_half_a_tick_of_margin_and_the_timeline_says_so()
     {
         var buffer = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(300));
         var tick = new short[MicrophoneBuffer.TickSamples];
@@ -94,12 +94,14 @@ public sealed class MicrophoneBufferTests
             buffer.Write(quiet, 16_000, 1);
         }
 
-        // The 200 ms that were never needed are gone (a tick at a time, once the first second has measured them); the rest stays.
-        Assert.Equal(3200, buffer.Drained);
-        Assert.Equal(buffer.Target, buffer.Buffered);
+        // The 220 ms that were never needed are gone (a tick at a time, once the first second has measured them). At its
+        // lowest it holds 20 ms: the half tick of margin, rounded up to the whole ticks it drops.
+        Assert.Equal(3520, buffer.Drained);
+        Assert.Equal(2 * MicrophoneBuffer.TickSamples, buffer.Buffered);
+        Assert.True(buffer.Buffered - MicrophoneBuffer.TickSamples >= MicrophoneBuffer.Margin);
         Assert.Equal(0, buffer.Underruns);
         Assert.Equal(0, buffer.Trimmed);
-        Assert.Equal(-3200, buffer.TimelineOffset);
+        Assert.Equal(-3520, buffer.TimelineOffset);
         Assert.All(offsets.Take(MicrophoneBuffer.DrainWindowTicks - 1), o => Assert.Equal(0, o)); // nothing owed in the first second
         Assert.Equal(offsets.Order().Reverse(), offsets); // it only ever moves earlier, in whole ticks
         Assert.All(offsets, o => Assert.Equal(0, o % MicrophoneBuffer.TickSamples));
@@ -123,7 +125,7 @@ public sealed class MicrophoneBufferTests
         Assert.Equal(0, talking.Drained); // 180 ms owed, but no word is cut to pay it
         Assert.Equal(12 * MicrophoneBuffer.TickSamples, talking.Buffered);
 
-        // Quiet audio in pairs of ticks every other tick: it drains to the target less one tick at its lowest, and no further.
+        // Quiet audio in pairs of ticks every other tick: it drains to within a tick of the margin at its lowest, and no further.
         var jittery = new MicrophoneBuffer(TimeSpan.FromMilliseconds(60));
         var pair = Pcm(new short[2 * MicrophoneBuffer.TickSamples]);
         for (var n = 0; n < 3; n++)
@@ -139,7 +141,7 @@ public sealed class MicrophoneBufferTests
             }
         }
         Assert.Equal(0, jittery.Underruns);
-        Assert.Equal(2 * MicrophoneBuffer.TickSamples, jittery.Drained); // it held 80 ms at its lowest, 40 ms more than it needs
+        Assert.Equal(3 * MicrophoneBuffer.TickSamples, jittery.Drained); // it held 80 ms at its lowest: 20 ms stay
     }
 
     [Fact]
@@ -176,6 +178,8 @@ public sealed class InCallMessagesTests
         Assert.Equal(new InCallCommand.ToolResult("call_1", "{\"t\":1}"), Parse("""{"event_type":"conversation.tool_result","properties":{"tool_call_id":"call_1","content":{"t":1}}}"""));
         Assert.Equal(new InCallCommand.ToolResult("call_2", "sunny"), Parse("""{"event_type":"conversation.tool_result","properties":{"tool_call_id":"call_2","content":"sunny"}}"""));
         Assert.Equal(new InCallCommand.Playback(TimeSpan.FromSeconds(1.5)), Parse("""{"event_type":"system.playback","properties":{"media_time":1.5}}"""));
+        Assert.Equal(new InCallCommand.Playback(TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.04), TimeSpan.FromSeconds(0.12)),
+            Parse("""{"event_type":"system.playback","properties":{"media_time":1.5,"queued":0.04,"starved":0.12}}"""));
         Assert.Equal(new InCallCommand.Hello(48_000, true, null), Parse("""{"event_type":"system.hello","properties":{"sample_rate":48000,"audio_only":true}}"""));
     }
 
@@ -193,6 +197,9 @@ public sealed class InCallMessagesTests
     [InlineData("""{"event_type":"conversation.echo","properties":{"modality":"video","text":"Hi"}}""", "message.invalid")]
     [InlineData("""{"event_type":"conversation.tool_result","properties":{"content":"x"}}""", "message.invalid")]
     [InlineData("""{"event_type":"system.playback","properties":{"media_time":-1}}""", "message.invalid")]
+    [InlineData("""{"event_type":"system.playback","properties":{"media_time":1,"queued":90}}""", "message.invalid")]
+    [InlineData("""{"event_type":"system.playback","properties":{"media_time":1,"starved":-0.5}}""", "message.invalid")]
+    [InlineData("""{"event_type":"system.playback","properties":{"media_time":1,"starved":"a lot"}}""", "message.invalid")]
     [InlineData("""{"event_type":"conversation.fly"}""", "message.unknown")]
     public void Bad_messages_name_the_problem(string json, string code)
     {
