@@ -49,7 +49,8 @@ internal static class ResponseLatency
           AudioNode.prototype.connect = function (target, ...rest) {
             if (target instanceof AudioDestinationNode && this instanceof AudioWorkletNode) {
               out = analyser(this.context); connect.call(this, out); watch(this.context);
-              this.port.addEventListener('message', (e) => { if (e.data.type === 'clock') lat.queuedMs = e.data.queuedMs; });
+              lat.ctx = this.context;
+              this.port.addEventListener('message', (e) => { if (e.data.type === 'clock') { lat.queuedMs = e.data.queuedMs; lat.starvedMs = e.data.starvedMs; lat.clock = e.data; } });
             }
             return connect.call(this, target, ...rest);
           };
@@ -78,6 +79,15 @@ internal static class ResponseLatency
           };
           Object.assign(window.WebSocket, Socket);
           window.WebSocket.prototype = Socket.prototype;
+          // Lip sync: each picture the page draws (its media time on the canvas) against the audio clock at that moment;
+          // a picture that came late is drawn behind its sound.
+          lat.av = [];
+          document.addEventListener('DOMContentLoaded', () => new MutationObserver((records) => {
+            const c = lat.clock;
+            if (!c || !c.playing || c.t < 0 || !lat.ctx || lat.av.length > 20000) return;
+            const sound = c.t / 1000 + (lat.ctx.currentTime - c.ctxTime) * 1000;
+            for (const r of records) lat.av.push(sound - parseFloat(r.target.dataset.mediaTime) * 1000);
+          }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-media-time'] }));
           const source = AudioContext.prototype.createMediaStreamSource;
           AudioContext.prototype.createMediaStreamSource = function (stream) {
             const node = source.call(this, stream);
@@ -107,6 +117,9 @@ internal static class ResponseLatency
         using var playwright = await Playwright.CreateAsync();
         var latencies = new List<double>();
         var added = new List<double>(); // what the path around the engine added: the latency less the engine's own share
+        var lipSync = new List<double>(); // how far each drawn picture was behind the sound being played (ms)
+        var starved = new List<double>(); // per run: what the page played as silence because its queue ran dry (ms)
+        var listened = 0.0; // seconds of call the runs lasted, on the page's audio clock
         var missed = 0;
         for (var i = 0; i < runs + 1; i++) // run 0 warms caches and is not counted
         {
@@ -151,6 +164,13 @@ internal static class ResponseLatency
                 latencies.Add(ms);
             }
 
+            if (i > 0)
+            {
+                lipSync.AddRange(await page.EvaluateAsync<double[]>("() => window.__latency.av"));
+                starved.Add(await page.EvaluateAsync<double>("() => window.__latency.starvedMs ?? 0"));
+                listened += await page.EvaluateAsync<double>("() => window.__latency.ctx ? window.__latency.ctx.currentTime : 0");
+            }
+
             var worker = await WorkerMetricsAsync(http, id);
             await http.PostAsync($"/v2/conversations/{id}/end", null);
             if (i > 0 && worker is { } own && !double.IsNaN(arrival))
@@ -173,6 +193,14 @@ internal static class ResponseLatency
             // jitter buffer and pacer, and the page's playback.
             CallBench.Report("added by the browser path (latency − the engine's own speech end → first loud audio)", added);
         }
+        // A picture is drawn at the first animation frame after the sound reaches its time: 0–50 ms behind when it came
+        // in time (the 33 ms frame grid and the 17 ms display refresh); more is a picture that came late.
+        Console.WriteLine(FormattableString.Invariant($"page playback ran dry: {starved.Sum():F0} ms in all over {listened:F0} s of calls (per run: {string.Join(", ", starved.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} ms)"));
+        if (lipSync.Count > 0)
+        {
+            CallBench.Report("lip sync: picture behind the sound when drawn", lipSync);
+        }
+
         return 0;
     }
 

@@ -95,6 +95,7 @@ internal static class EngineBench
         var mediaSeconds = results.Sum(r => r.MediaSeconds);
         Console.WriteLine($"turns answered: {response.Count} of {options.Sessions * options.Turns}{(missed > 0 ? $" ({missed} unanswered)" : "")}");
         Print("response latency (end of speech → first replica audio)", response);
+        Print("  to the first loud audio (end of the first 20 ms frame with a 10 ms window over RMS 300, as the browser bench hears it)", results.SelectMany(r => r.Loud).ToList());
         Print("floor decision (end of speech → floor)", floor);
         Print("  LLM first token (end of speech → first token)", results.SelectMany(r => r.FirstToken).ToList());
         Console.WriteLine($"speculations: started {results.Sum(r => r.Speculations.Started)}, discarded {results.Sum(r => r.Speculations.Discarded)}; replica cut by the user: {results.Sum(r => r.Interruptions)}");
@@ -169,7 +170,7 @@ internal static class EngineBench
         return first < 0 ? s : s[first..last];
     }
 
-    private sealed record SessionResult(List<double> Response, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns,
+    private sealed record SessionResult(List<double> Response, List<double> Loud, List<double> Floor, List<double> FrameIntervals, int Frames, int Dropped, int MissedTurns,
         double MediaSeconds, List<double> EncodeTimes, long EncodedBytes, long Keyframes, Recording? Recording,
         List<double> FirstToken, (int Started, int Discarded) Speculations, int Interruptions);
 
@@ -196,6 +197,7 @@ internal static class EngineBench
         await session.StartAsync();
         var pacer = new Pacer();
         var response = new List<double>();
+        var loud = new List<double>();
         var floor = new List<double>();
         var firstToken = new List<double>();
         var missed = 0;
@@ -234,6 +236,10 @@ internal static class EngineBench
             else
             {
                 response.Add((replicaStart.At - truthEnd).TotalMilliseconds);
+                if (sink.FirstLoudAfter(replicaStart.At) is { } loudEnd)
+                {
+                    loud.Add((loudEnd - truthEnd).TotalMilliseconds);
+                }
                 var m = session.Metrics.LastOrDefault(x => x.InferenceId == replicaStart.InferenceId);
                 if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
                 {
@@ -260,7 +266,7 @@ internal static class EngineBench
             await Task.Delay(10);
         }
 
-        return new SessionResult(response, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed,
+        return new SessionResult(response, loud, floor, sink.Intervals, sink.Frames, (int)session.DroppedVideoFrames, missed,
             session.Clock.TotalSeconds, sink.EncodeTimes, sink.EncodedBytes, sink.Keyframes, recording,
             firstToken, session.Speculations, sink.Count(SessionEventTypes.ReplicaInterrupted));
     }
@@ -312,6 +318,7 @@ internal static class EngineBench
         private readonly ConcurrentQueue<SessionEvent> _events = new();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private TimeSpan? _last;
+        private readonly List<TimeSpan> _loud = []; // ends of loud audio frames, in media time
 
         public List<double> Intervals { get; } = [];
 
@@ -371,10 +378,28 @@ internal static class EngineBench
             Frames++;
         }
 
+        /// <summary>The end of the first loud audio frame at or after <paramref name="at"/>, or null.</summary>
+        public TimeSpan? FirstLoudAfter(TimeSpan at)
+        {
+            lock (_loud)
+            {
+                var i = _loud.FindIndex(end => end > at);
+                return i < 0 ? null : _loud[i];
+            }
+        }
+
         public ValueTask SendAudioAsync(PcmFrame frame, CancellationToken cancellationToken)
         {
             recording?.AddAudio(frame);
             var at = frame.End; // audio exists once its last sample does
+            if (IsLoud(frame.Samples, frame.Format.SampleRate * frame.Format.Channels / 100))
+            {
+                lock (_loud)
+                {
+                    _loud.Add(at);
+                }
+            }
+
             frame.Dispose();
             if (pacer is not null)
             {
@@ -391,5 +416,26 @@ internal static class EngineBench
         }
 
         public void Dispose() => encoder?.Dispose();
+
+        /// <summary>Whether a window of <paramref name="window"/> samples (10 ms), stepping by itself, is over RMS 300:
+        /// the browser bench's threshold, on the same windows it reads the page's audio in.</summary>
+        private static bool IsLoud(ReadOnlySpan<short> samples, int window)
+        {
+            for (var i = 0; i + window <= samples.Length; i += window)
+            {
+                double e = 0;
+                for (var j = i; j < i + window; j++)
+                {
+                    e += (double)samples[j] * samples[j];
+                }
+
+                if (Math.Sqrt(e / window) > 300)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }
