@@ -11,7 +11,8 @@ work="$(mktemp -d /tmp/platform-bench.XXXXXX)"; chmod 755 "$work"
 pg_port=55491; silo_http=5591; api_port=5592
 infra/postgres.sh start "$work/pg" "$pg_port"   # durable: fsync and synchronous_commit stay on
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; infra/postgres.sh stop "$work/pg"; rm -rf "$work"' EXIT
+# BENCH_LOGS=dir keeps the processes' logs there when the bench ends.
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; infra/postgres.sh stop "$work/pg"; [ -n "${BENCH_LOGS:-}" ] && mkdir -p "$BENCH_LOGS" && cp "$work"/*.log "$BENCH_LOGS"/; rm -rf "$work"' EXIT
 
 export Platform__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=100"
 export Platform__SecretsKey="$(head -c 32 /dev/urandom | base64)"

@@ -142,7 +142,7 @@ internal static class ResponseLatency
             catch (TimeoutException)
             {
                 // Say what did happen, and go on with the next run (a run without an answer counts as a miss).
-                var seen = await page.EvaluateAsync<string>("() => JSON.stringify(window.__latency)");
+                var seen = await page.EvaluateAsync<string>("() => JSON.stringify({ ...window.__latency, av: window.__latency.av.length, ctx: undefined })");
                 var c = await http.GetFromJsonAsync<JsonObject>($"/v2/conversations/{id}?verbose=true");
                 var events = string.Join(" | ", (c?["events"]?.AsArray() ?? []).TakeLast(12).Select(e => $"{e?["event_type"]} {e?["properties"]?.ToJsonString()}"));
                 Console.WriteLine($"run {i,2}: no answer heard in 30 s; page {seen}; events {events}");
