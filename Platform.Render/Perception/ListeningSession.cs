@@ -172,8 +172,9 @@ public sealed class ListeningSession : IAsyncDisposable
             _asrOpen = false;
             var result = await _asr.EndUtteranceAsync(cancellationToken).ConfigureAwait(false);
             if (!result.Ok) _events.Add(new PerceptionEvent(PerceptionEventKind.Error, frame.FrameEnd, Turn(), Error: result.Error));
-            _said = Join(_said, result.Transcript.Text);
-            _words.AddRange(result.Transcript.Words);
+            var heard = WithoutWordsAfter(result.Transcript, frame.EventTime);
+            _said = Join(_said, heard.Text);
+            _words.AddRange(heard.Words);
             _partial = string.Empty;
             _turns.OnTranscript(_said);
         }
@@ -204,6 +205,29 @@ public sealed class ListeningSession : IAsyncDisposable
     }
 
     private string Turn() => Join(_said, _partial);
+
+    /// <summary>
+    /// The transcript less its trailing words that begin after <paramref name="speechEnd"/> (the end of the last voiced
+    /// frame). The recogniser is fed on through the VAD's closing silence, and out of a breath or the room's noise
+    /// there it sometimes makes a short word ("…a ticket to"); a sentence ending like that would wait the long silence
+    /// of an unfinished one, and the LLM would read a word nobody said. At least one word is always kept, and a
+    /// transcript whose text does not end in those words (an engine whose timings and text differ) is left as it is.
+    /// </summary>
+    internal static Transcript WithoutWordsAfter(Transcript transcript, TimeSpan speechEnd)
+    {
+        var words = transcript.Words;
+        var keep = words.Count;
+        while (keep > 1 && words[keep - 1].Start >= speechEnd) keep--;
+        var dropped = words.Count - keep;
+        if (dropped == 0) return transcript;
+        var tokens = transcript.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length <= dropped) return transcript;
+        for (var i = 0; i < dropped; i++)
+        {
+            if (!string.Equals(tokens[tokens.Length - dropped + i], words[keep + i].Word, StringComparison.OrdinalIgnoreCase)) return transcript;
+        }
+        return transcript with { Text = string.Join(' ', tokens[..^dropped]), Words = [.. words.Take(keep)] };
+    }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + " " + b;
 

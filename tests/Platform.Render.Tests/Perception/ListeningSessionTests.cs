@@ -1,5 +1,6 @@
 using Platform.Render.Audio;
 using Platform.Render.Perception;
+using Platform.Render.Speech;
 using Platform.Render.Speech.PocketSphinx;
 using Platform.Render.Tests.Speech;
 using Xunit.Abstractions;
@@ -70,6 +71,98 @@ public sealed class ListeningSessionTests(VadFixture vad, ITestOutputHelper outp
         var barge = Assert.Single(events, x => x.Decision?.Signal == TurnSignal.BargeIn);
         output.WriteLine($"barge-in at {barge.At.TotalMilliseconds:F0} ms, user speech from {barge.Decision!.SpeechEnd.TotalMilliseconds:F0} ms");
         Assert.InRange(barge.At - barge.Decision.SpeechEnd, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1200));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_word_the_recogniser_makes_out_of_the_closing_silence_neither_ends_the_sentence_nor_reaches_the_transcript(bool afterSpeech)
+    {
+        // The recogniser hears "…a ticket to": with the "to" in the silence the VAD closed the utterance on, it is left
+        // out and the question yields the floor soon; with the "to" inside the voiced audio (the control) the sentence
+        // is unfinished and the floor waits for the rest.
+        TestSpeech.RequireSpeechStack();
+        var speech = TestSpeech.Say("Where can I buy a ticket?", "rms");
+        var audio = TestSpeech.Concat(TestSpeech.Silence(TimeSpan.FromMilliseconds(500)), speech, TestSpeech.Silence(TimeSpan.FromSeconds(3)));
+        var asr = new ScriptedRecognizer(["where", "can", "i", "buy", "a", "ticket", "to"], afterSpeech);
+        await using var session = new ListeningSession(AudioFormat.Speech16k, vad.Model, asr);
+        var events = new List<PerceptionEvent>();
+        var bytes = new byte[audio.Length * 2];
+        Buffer.BlockCopy(audio, 0, bytes, 0, bytes.Length);
+        for (var i = 0; i < bytes.Length; i += 320) // 10 ms packets
+            events.AddRange(await session.PushAsync(bytes.AsMemory(i, Math.Min(320, bytes.Length - i))));
+
+        Assert.Equal(1, asr.Utterances);
+        var final = Assert.Single(events, x => x.Kind == PerceptionEventKind.UserTurnFinal);
+        var decision = final.Decision!;
+        output.WriteLine($"heard '{final.Text}' ({decision.Shape}); floor {(final.At - decision.SpeechEnd).TotalMilliseconds:F0} ms after the speech end");
+        if (afterSpeech)
+        {
+            Assert.Equal("where can i buy a ticket", final.Text);
+            Assert.Equal(["where", "can", "i", "buy", "a", "ticket"], final.Words!.Select(w => w.Word));
+            Assert.NotEqual(UtteranceShape.Incomplete, decision.Shape);
+            Assert.True(final.At - decision.SpeechEnd < TimeSpan.FromMilliseconds(500), "the floor came soon");
+        }
+        else
+        {
+            Assert.Equal("where can i buy a ticket to", final.Text);
+            Assert.Equal(UtteranceShape.Incomplete, decision.Shape);
+            Assert.True(final.At - decision.SpeechEnd >= new TurnTakingOptions().RequiredSilence(UtteranceShape.Incomplete), "the floor waited for the rest");
+        }
+    }
+
+    [Fact]
+    public void Trailing_words_after_the_speech_end_are_dropped_but_never_the_last_one_nor_from_a_text_that_differs()
+    {
+        static WordTiming W(string w, int start) => new(w, TimeSpan.FromMilliseconds(start), TimeSpan.FromMilliseconds(start + 50));
+        var end = TimeSpan.FromMilliseconds(1_000);
+        var t = new Transcript("book it for", [W("book", 600), W("it", 800), W("for", 1_010)], true);
+        Assert.Equal("book it", ListeningSession.WithoutWordsAfter(t, end).Text);
+        Assert.Equal(2, ListeningSession.WithoutWordsAfter(t, end).Words.Count);
+        Assert.Same(t, ListeningSession.WithoutWordsAfter(t, TimeSpan.FromMilliseconds(1_020))); // all inside the speech
+
+        var alone = new Transcript("yes", [W("yes", 1_010)], true);
+        Assert.Equal("yes", ListeningSession.WithoutWordsAfter(alone, end).Text);
+        var differs = new Transcript("book it for me", [W("book", 600), W("it", 800), W("for", 1_010)], true);
+        Assert.Same(differs, ListeningSession.WithoutWordsAfter(differs, end));
+        var untimed = new Transcript("book it for", [], true);
+        Assert.Same(untimed, ListeningSession.WithoutWordsAfter(untimed, end));
+    }
+
+    /// <summary>
+    /// A recogniser that hears a fixed sentence: its words spread over the utterance's audio up to 250 ms before the
+    /// end of what it was fed, then one more word either in the VAD's closing silence (the last 60 ms it was fed) or
+    /// inside the voiced audio.
+    /// </summary>
+    private sealed class ScriptedRecognizer(string[] words, bool lastAfterSpeech) : IRecognitionStream
+    {
+        private TimeSpan _start;
+        private long _fed;
+
+        public int Utterances { get; private set; }
+
+        public void BeginUtterance(TimeSpan mediaStart) => (_start, _fed) = (mediaStart, 0);
+
+        public ValueTask<Transcript?> AcceptAsync(ReadOnlyMemory<short> pcm16k, CancellationToken cancellationToken = default)
+        {
+            _fed += pcm16k.Length;
+            return new((Transcript?)null);
+        }
+
+        public ValueTask<RecognitionResult> EndUtteranceAsync(CancellationToken cancellationToken = default)
+        {
+            Utterances++;
+            var end = _start + MediaTime.FromSamples(_fed, 16_000);
+            var first = _start + TimeSpan.FromMilliseconds(250);
+            var voicedEnd = end - TimeSpan.FromMilliseconds(250);
+            var step = (voicedEnd - first) / (words.Length - 1);
+            var timed = words[..^1].Select((w, i) => new WordTiming(w, first + step * i, first + step * (i + 1))).ToList();
+            var lastStart = lastAfterSpeech ? end - TimeSpan.FromMilliseconds(60) : voicedEnd;
+            timed.Add(new WordTiming(words[^1], lastStart, lastStart + TimeSpan.FromMilliseconds(50)));
+            return new(new RecognitionResult(new Transcript(string.Join(' ', words), timed, true)));
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static byte[] ToStereoBytes(short[] mono)
